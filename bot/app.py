@@ -1,0 +1,112 @@
+"""The composition root: the one place that builds the bot, used by the CLI and by the tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from aiogram_dialog import BgManagerFactory, setup_dialogs
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import set_bot_commands
+from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.middlewares import ContextMiddleware
+from dialogs.commands import commands_router
+from dialogs.fallback import fallback_router
+from dialogs.menu.dialog import menu_dialog
+from dialogs.start.dialog import start_dialog
+from dialogs.team.dialog import team_dialog
+from storage.db import create_engine, create_session_factory, upgrade
+from storage.fsm import SQLStorage
+
+log = logging.getLogger(__name__)
+
+
+def dialogs_router() -> Router:
+    """A new router each call: routers and dialogs attach to one parent only."""
+    router = Router(name="dialogs")
+    router.include_routers(start_dialog(), menu_dialog(), team_dialog())
+    return router
+
+
+def create_dispatcher(
+    *,
+    storage: BaseStorage,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    default_locale: str,
+    events_isolation: BaseEventIsolation | None = None,
+) -> tuple[Dispatcher, BgManagerFactory]:
+    dispatcher = Dispatcher(storage=storage, events_isolation=events_isolation)
+    # Commands first so they work inside any dialog; the fallback last catches what is left.
+    dispatcher.include_routers(commands_router(), dialogs_router(), fallback_router())
+    bg_factory = setup_dialogs(dispatcher)
+    # After setup_dialogs, so background dialog updates from jobs get a session and a language too.
+    context = ContextMiddleware(sessions, i18n, default_locale)
+    dispatcher.update.outer_middleware(context)
+    dispatcher.errors.outer_middleware(context)
+    return dispatcher, bg_factory
+
+
+def create_bot(token: str, api_url: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
+
+
+@dataclass
+class Application:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    storage: BaseStorage
+    i18n: I18n
+    bot: Bot
+    dispatcher: Dispatcher
+    bg_factory: BgManagerFactory
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.engine.dispose()
+
+
+def _state_storage(settings: Settings, sessions) -> tuple[BaseStorage, BaseEventIsolation]:
+    if not settings.redis_url:
+        return SQLStorage(sessions), SimpleEventIsolation()
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    storage = RedisStorage.from_url(
+        settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+    )
+    return storage, RedisEventIsolation(storage.redis)
+
+
+async def create_application(settings: Settings, *, set_commands: bool = True) -> Application:
+    """Build everything, apply migrations, and (optionally) tell Telegram our command menu."""
+    token = settings.token()
+    engine = create_engine(settings.resolved_database_url)
+    await upgrade(engine)
+    sessions = create_session_factory(engine)
+    storage, isolation = _state_storage(settings, sessions)
+    i18n = create_i18n(settings.default_locale)
+    dispatcher, bg_factory = create_dispatcher(
+        storage=storage,
+        sessions=sessions,
+        i18n=i18n,
+        default_locale=settings.default_locale,
+        events_isolation=isolation,
+    )
+    bot = create_bot(token, settings.telegram_api_url)
+    app = Application(settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory)
+    if set_commands:
+        await set_bot_commands(bot, i18n)
+    return app

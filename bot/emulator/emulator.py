@@ -1,0 +1,284 @@
+"""`TelegramEmulator`: a local Telegram for one bot, and the handle tests hold on to.
+
+It puts the pieces together in the order Telegram applies them to a call (contract check,
+injected fault, flood limit, behaviour), keeps the log tests assert on, runs the HTTP server
+and the webhook pusher, and hands out simulated users. Each instance owns all its state, so
+several emulators can run in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from aiohttp import web
+
+from .contract import Upload, validate_call
+from .errors import ApiError
+from .limits import Fault, FaultInjector, FaultKind, RateLimiter
+from .methods import BotApi, sleep_until_closed
+from .server import build_app
+from .state import BotState
+from .users import SimulatedUser
+from .webhook import WebhookDeliverer
+
+log = logging.getLogger(__name__)
+
+_SENDING = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "copyMessage", "forwardMessage"}
+)
+_EDITING = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
+
+
+class RequestRecord(NamedTuple):
+    method: str
+    params: dict[str, Any]
+    ok: bool
+    error_code: int | None
+
+
+@dataclass
+class EmulatorStats:
+    sent: int = 0
+    edited: int = 0
+    rejected_429: int = 0
+    by_method: Counter[str] = field(default_factory=Counter)
+    errors: Counter[int] = field(default_factory=Counter)
+
+
+class TelegramEmulator:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        rate_limits: bool = False,
+        username: str = "coproduce_bot",
+        first_name: str = "Coproduce",
+        token: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.token = token
+        self.state = BotState(username=username, first_name=first_name)
+        if token:
+            self.state.bot_id = int(token.split(":", 1)[0])
+        self.limiter = RateLimiter(enabled=rate_limits)
+        self.faults = FaultInjector()
+        self.api = BotApi(self.state, on_webhook_change=self._webhook_changed)
+        self.webhook = WebhookDeliverer(self.state, self._execute_webhook_reply)
+        self.requests: list[RequestRecord] = []
+        self.stats = EmulatorStats()
+        self._users: dict[int, SimulatedUser] = {}
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> TelegramEmulator:
+        # handler_cancellation: a client that gives up (an injected timeout) frees its handler.
+        self._runner = web.AppRunner(build_app(self), handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:
+            self.port = self._runner.addresses[0][1]
+        self.webhook.start()
+        log.info("Telegram emulator listening on %s", self.api_url)
+        return self
+
+    async def stop(self) -> None:
+        self.api.close()
+        await self.webhook.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> TelegramEmulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def accepts_token(self, token: str) -> bool:
+        return self.token is None or token == self.token
+
+    # -- a call, the way Telegram processes it --------------------------------------------
+
+    async def execute(
+        self,
+        method: str,
+        raw: dict[str, Any],
+        uploads: dict[str, Upload] | None = None,
+        *,
+        bot_id: int | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Run one Bot API call; return (HTTP status, Telegram's JSON answer)."""
+        if bot_id is not None:
+            self.state.bot_id = bot_id
+        name, params = method, raw
+        try:
+            name, params = validate_call(method, raw, uploads)
+            chat_id = params.get("chat_id")
+            fault = self.faults.take(name, chat_id)
+            if fault is not None:
+                if fault.kind == "timeout":
+                    await sleep_until_closed(self.api, fault.delay)
+                raise fault.error()
+            self.limiter.check(name, chat_id)
+            result = await self.api.call(name, params)
+        except ApiError as exc:
+            self._record(name, params, exc.code)
+            return exc.code, exc.to_json()
+        self._record(name, params, None)
+        return 200, {"ok": True, "result": result}
+
+    def _record(self, method: str, params: dict[str, Any], error_code: int | None) -> None:
+        if method == "getUpdates" and error_code is None:
+            return  # polls would drown the log; their effect shows in confirmations
+        self.requests.append(RequestRecord(method, params, error_code is None, error_code))
+        self.stats.by_method[method] += 1
+        if error_code is not None:
+            self.stats.errors[error_code] += 1
+            if error_code == 429:
+                self.stats.rejected_429 += 1
+        elif method in _SENDING:
+            self.stats.sent += 1
+        elif method in _EDITING:
+            self.stats.edited += 1
+
+    async def _execute_webhook_reply(self, method: str, params: dict[str, Any]) -> Any:
+        status, body = await self.execute(method, params)
+        if status != 200:
+            log.info("webhook reply %s refused: %s", method, body.get("description"))
+        return body
+
+    def _webhook_changed(self) -> None:
+        log.info("webhook now %s", self.state.webhook.url if self.state.webhook else "removed")
+
+    # -- users -----------------------------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> SimulatedUser:
+        """The user with this id (created on first use); their private chat has the same id."""
+        existing = self._users.get(user_id)
+        if existing is None:
+            profile: dict[str, Any] = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": first_name or f"User{user_id}",
+                "language_code": language_code or "en",
+            }
+            self.state.users[user_id] = profile
+            existing = self._users[user_id] = SimulatedUser(self.state, profile)
+        profile = existing.profile
+        updates = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "username": username,
+            "language_code": language_code,
+        }
+        profile.update({k: v for k, v in updates.items() if v is not None})
+        return existing
+
+    @property
+    def users(self) -> list[SimulatedUser]:
+        return list(self._users.values())
+
+    def block(self, user_id: int) -> dict[str, Any]:
+        """The user blocks the bot: sends to them get 403 and the bot is told, as on Telegram."""
+        self.state.blocked.add(user_id)
+        return self._member_update(user_id, old="member", new="kicked")
+
+    def unblock(self, user_id: int) -> dict[str, Any]:
+        self.state.blocked.discard(user_id)
+        return self._member_update(user_id, old="kicked", new="member")
+
+    def _member_update(self, user_id: int, old: str, new: str) -> dict[str, Any]:
+        bot = self.state.bot_user()
+        member = {"status": new, "user": bot}
+        if new == "kicked":
+            member["until_date"] = 0
+        old_member = {"status": old, "user": bot}
+        if old == "kicked":
+            old_member["until_date"] = 0
+        return self.state.enqueue(
+            "my_chat_member",
+            {
+                "chat": self.state.private_chat(user_id),
+                "from": self.state.users[user_id],
+                "date": _now(),
+                "old_chat_member": old_member,
+                "new_chat_member": member,
+            },
+        )
+
+    # -- what tests look at ----------------------------------------------------------------
+
+    def callback_answer(self, callback_query_id: str) -> dict[str, Any] | None:
+        return self.state.callback_answers.get(callback_query_id)
+
+    async def wait_until_confirmed(
+        self,
+        update_id: int,
+        timeout: float = 5,  # noqa: ASYNC109 - a test helper, read as "within 5 s"
+    ) -> bool:
+        """True once the bot confirmed the update (a later getUpdates offset, or a 2xx from
+        its webhook); False if it did not within timeout."""
+        return bool(await self.state.wait_for(lambda: self.state.is_confirmed(update_id), timeout))
+
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        return list(self.state.updates)
+
+    @property
+    def sent_count(self) -> int:
+        return self.stats.sent
+
+    @property
+    def rate_limits(self) -> bool:
+        return self.limiter.enabled
+
+    @rate_limits.setter
+    def rate_limits(self, enabled: bool) -> None:
+        self.limiter.enabled = enabled
+
+    def commands(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"language_code": language_code}
+        if scope:
+            params["scope"] = scope
+        return self.state.commands.get(BotApi.scope_key(params), [])
+
+    def inject_fault(
+        self,
+        method: str | None = "sendMessage",
+        kind: FaultKind = "500",
+        times: int = 1,
+        chat_id: int | str | None = None,
+        retry_after: int = 3,
+        delay: float = 30.0,
+    ) -> Fault:
+        """Make the next `times` matching calls fail like Telegram does. "timeout" holds the
+        request for `delay` seconds (or until the client gives up), then answers 502."""
+        return self.faults.add(
+            Fault(kind, method, chat_id, times=times, retry_after=retry_after, delay=delay)
+        )
+
+
+def _now() -> int:
+    return int(time.time())

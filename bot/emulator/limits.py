@@ -1,0 +1,154 @@
+"""Telegram's flood limits and injected failures: the ways a correct call can still fail.
+
+Rate model (documented by Telegram only loosely: "about 30 messages per second overall, about
+one message per second in a single chat, short bursts tolerated"): two token buckets, checked
+together for every sending or editing call.
+
+* global bucket: capacity 30, refilled at 30 tokens/s;
+* per-chat bucket: capacity 3 (the tolerated burst), refilled at 1 token/s.
+
+A call that finds either bucket empty is refused with 429 and ``retry_after`` = whole seconds
+until a token is back (at least 1, as Telegram never says 0) and consumes nothing, so a client
+that honours retry_after succeeds on its retry. Reading methods (getUpdates, getMe,
+answerCallbackQuery, ...) are not counted, as on Telegram.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .errors import ApiError, forbidden_blocked, too_many_requests
+
+# Methods that put a message on someone's screen; these are what the flood limits count.
+COUNTED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendSticker",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendContact",
+        "sendPoll",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "editMessageMedia",
+    }
+)
+
+FaultKind = Literal["500", "502", "timeout", "403", "429"]
+
+
+@dataclass
+class TokenBucket:
+    capacity: float
+    rate: float
+    tokens: float
+    updated: float
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one token is available (0 if one is available now)."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        *,
+        enabled: bool = False,
+        global_rate: float = 30,
+        global_burst: float = 30,
+        chat_rate: float = 1,
+        chat_burst: float = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.enabled = enabled
+        self._clock = clock
+        self._chat_rate = chat_rate
+        self._chat_burst = chat_burst
+        self._global = TokenBucket(global_burst, global_rate, global_burst, clock())
+        self._chats: dict[int | str, TokenBucket] = {}
+
+    def check(self, method: str, chat_id: int | str | None) -> None:
+        """Raise 429 if the call would exceed a limit; otherwise count it."""
+        if not self.enabled or method not in COUNTED_METHODS:
+            return
+        now = self._clock()
+        buckets = [self._global]
+        if chat_id is not None:
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                chat = TokenBucket(self._chat_burst, self._chat_rate, self._chat_burst, now)
+                self._chats[chat_id] = chat
+            buckets.append(chat)
+        wait = max(bucket.wait_time(now) for bucket in buckets)
+        if wait > 0:
+            raise too_many_requests(max(1, math.ceil(wait)))
+        for bucket in buckets:
+            bucket.take()
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    method: str | None = None
+    chat_id: int | str | None = None
+    times: int = 1
+    retry_after: int = 3
+    delay: float = 30.0
+    used: int = field(default=0)
+
+    def matches(self, method: str, chat_id: int | str | None) -> bool:
+        if self.method is not None and self.method.lower() != method.lower():
+            return False
+        return self.chat_id is None or str(self.chat_id) == str(chat_id)
+
+    def error(self) -> ApiError:
+        if self.kind == "403":
+            return forbidden_blocked()
+        if self.kind == "429":
+            return too_many_requests(self.retry_after)
+        if self.kind in ("502", "timeout"):
+            return ApiError(502, "Bad Gateway")
+        return ApiError(500, "Internal Server Error")
+
+
+class FaultInjector:
+    """Failures a test asked for, consumed by the next matching calls in order."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        if fault.kind not in ("500", "502", "timeout", "403", "429"):
+            raise ValueError(f"unknown fault kind {fault.kind!r}")
+        self._faults.append(fault)
+        return fault
+
+    def take(self, method: str, chat_id: int | str | None) -> Fault | None:
+        for fault in self._faults:
+            if fault.matches(method, chat_id):
+                fault.used += 1
+                if fault.used >= fault.times:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self._faults.clear()

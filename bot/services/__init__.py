@@ -1,0 +1,1 @@
+"""The rules of Coproduce. Nothing here imports aiogram: dialogs call in, storage is called out."""

@@ -1,0 +1,60 @@
+"""The main menu every participant returns to, with help and the language choice."""
+
+from __future__ import annotations
+
+from aiogram_dialog import Dialog, Window
+from aiogram_dialog.widgets.kbd import Row, Start, SwitchTo
+
+from dialogs.common import I18nFormat, unexpected_input
+from dialogs.menu.getters import get_languages, get_main_menu
+from dialogs.menu.handlers import on_language_changed
+from dialogs.start.dialog import language_picker
+from dialogs.states import MainMenu, TeamTools
+
+HELP = "help"
+LANGUAGE = "language"
+TEAM_TOOLS = "team_tools"
+BACK = "back"
+
+
+def back_to_menu() -> SwitchTo:
+    return SwitchTo(I18nFormat("Back"), id=BACK, state=MainMenu.main)
+
+
+def menu_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            I18nFormat("Main menu. What would you like to do?"),
+            Row(
+                SwitchTo(I18nFormat("Help"), id=HELP, state=MainMenu.help),
+                SwitchTo(I18nFormat("Language"), id=LANGUAGE, state=MainMenu.language),
+            ),
+            Start(
+                I18nFormat("Team tools"), id=TEAM_TOOLS, state=TeamTools.overview, when="is_staff"
+            ),
+            unexpected_input(),
+            state=MainMenu.main,
+            getter=get_main_menu,
+        ),
+        Window(
+            I18nFormat(
+                "How to use this bot:\n"
+                "• Tap a button to answer.\n"
+                "• Type /menu to come back to the menu.\n"
+                "• Type /language to change your language.\n"
+                "• Type /start to begin again.\n"
+                "You can stop at any time. Nothing you said is lost."
+            ),
+            back_to_menu(),
+            unexpected_input(),
+            state=MainMenu.help,
+        ),
+        Window(
+            I18nFormat("Your language is {language}. Choose a language."),
+            language_picker(on_language_changed),
+            back_to_menu(),
+            unexpected_input(),
+            state=MainMenu.language,
+            getter=get_languages,
+        ),
+    )

@@ -1,0 +1,69 @@
+"""aiogram FSM storage in our own database, so a dialog survives a restart without Redis."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import FsmRecord
+from storage.types import utcnow
+from storage.upsert import insert_for
+
+_TABLE = FsmRecord.__table__
+
+
+class SQLStorage(BaseStorage):
+    """State and data as one row per key. Data must be JSON, as it must be for Redis too."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        key_builder: KeyBuilder | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        # aiogram-dialog keeps its stacks under their own "destiny"; the key must include it.
+        self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        async with self._sessions() as session:
+            dialect = session.bind.dialect.name
+            values["updated_at"] = utcnow()
+            statement = insert_for(dialect, _TABLE).values(key=self._keys.build(key), **values)
+            statement = statement.on_conflict_do_update(index_elements=["key"], set_=values)
+            await session.execute(statement)
+            await session.commit()
+
+    async def _read(self, key: StorageKey) -> tuple[str | None, str] | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(_TABLE.c.state, _TABLE.c.data).where(
+                        _TABLE.c.key == self._keys.build(key)
+                    )
+                )
+            ).first()
+        return None if row is None else (row.state, row.data)
+
+    async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        await self._write(key, state=value)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        row = await self._read(key)
+        return None if row is None else row[0]
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self._write(key, data=json.dumps(dict(data), ensure_ascii=False))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        row = await self._read(key)
+        return {} if row is None else json.loads(row[1])
+
+    async def close(self) -> None:
+        """The engine belongs to the application, which disposes of it."""

@@ -1,0 +1,68 @@
+"""Queries about projects and who holds which role in them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Membership, Participant, Project, Role
+
+
+async def create_project(
+    session: AsyncSession,
+    name: str,
+    *,
+    description: str = "",
+    timezone: str = "Europe/London",
+    default_locale: str = "en",
+) -> Project:
+    project = Project(
+        name=name, description=description, timezone=timezone, default_locale=default_locale
+    )
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def get_project(session: AsyncSession, project_id: int) -> Project | None:
+    return await session.get(Project, project_id)
+
+
+async def set_role(
+    session: AsyncSession, project: Project, participant: Participant, role: Role
+) -> Membership:
+    membership = (
+        await session.execute(
+            select(Membership).where(
+                Membership.project_id == project.id, Membership.participant_id == participant.id
+            )
+        )
+    ).scalar_one_or_none()
+    if membership is None:
+        membership = Membership(project_id=project.id, participant_id=participant.id, role=role)
+    membership.role = role
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def memberships_of(session: AsyncSession, participant_id: int) -> list[Membership]:
+    return list(
+        (
+            await session.execute(
+                select(Membership)
+                .where(Membership.participant_id == participant_id)
+                .order_by(Membership.project_id)
+            )
+        ).scalars()
+    )
+
+
+async def member_ids(session: AsyncSession, project_id: int) -> list[int]:
+    return list(
+        (
+            await session.execute(
+                select(Membership.participant_id).where(Membership.project_id == project_id)
+            )
+        ).scalars()
+    )

@@ -1,0 +1,128 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when their URLs are set),
+the Telegram emulator, and the real bot wired to it exactly as the CLI wires it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import Application, create_application
+from bot.config import Settings
+from bot.emulator import TelegramEmulator
+from bot.polling import ConfirmingPoller
+from storage.db import create_engine, create_session_factory, upgrade
+
+TOKEN = "123456789:" + "T" * 35
+POSTGRES_URL = os.environ.get("COPRODUCE_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("COPRODUCE_TEST_REDIS_URL")
+
+
+def _database_params() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    params.append(
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(
+                not POSTGRES_URL, reason="COPRODUCE_TEST_POSTGRES_URL not set"
+            ),
+        )
+    )
+    return params
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def fresh_database_url(backend: str, tmp_path: Path) -> str:
+    if backend == "postgresql":
+        await reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=_database_params())
+async def database_url(request, tmp_path) -> str:
+    return await fresh_database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+async def sessions(database_url):
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[TelegramEmulator]:
+    emu = TelegramEmulator()
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+def bot_settings(emulator: TelegramEmulator, tmp_path: Path, **overrides) -> Settings:
+    values = {
+        "bot_token": TOKEN,
+        "telegram_api_url": emulator.api_url,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "data_dir": tmp_path,
+        "redis_url": None,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+class RunningBot:
+    """The real application polling the emulator in this event loop."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.poller = ConfirmingPoller(app.dispatcher, app.bot, timeout=1)
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> RunningBot:
+        self._task = asyncio.create_task(self.poller.run())
+        return self
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.app.close()
+
+
+@pytest.fixture
+async def start_bot(emulator, tmp_path):
+    """Start the bot (again, after a restart) with the same database; stops them all at the end."""
+    running: list[RunningBot] = []
+
+    async def _start(**overrides) -> RunningBot:
+        app = await create_application(bot_settings(emulator, tmp_path, **overrides))
+        bot = await RunningBot(app).start()
+        running.append(bot)
+        return bot
+
+    yield _start
+    for bot in running:
+        await bot.stop()
+
+
+async def settle(emulator: TelegramEmulator, update: dict, quiet: float = 0.1) -> None:
+    """Wait until the bot confirmed an update and went quiet."""
+    await emulator.wait_until_confirmed(update["update_id"], timeout=10)
+    count = -1
+    while count != len(emulator.requests):
+        count = len(emulator.requests)
+        await asyncio.sleep(quiet)

@@ -1,0 +1,34 @@
+"""With REDIS_URL set, dialog state lives in Redis (aiogram's RedisStorage) and outlives us."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.app import _state_storage
+from bot.config import Settings
+
+REDIS_URL = os.environ.get("COPRODUCE_TEST_REDIS_URL")
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="COPRODUCE_TEST_REDIS_URL not set")
+
+
+async def test_dialog_state_in_redis_outlives_the_connection():
+    settings = Settings(_env_file=None, redis_url=REDIS_URL)
+    key = StorageKey(bot_id=1, chat_id=9, user_id=9, destiny=f"aiogd_stack-{uuid.uuid4()}")
+    storage, isolation = _state_storage(settings, sessions=None)
+    await storage.set_state(key, "MainMenu:help")
+    await storage.set_data(key, {"stack": ["x"], "name": "Łukasz"})
+    await storage.close()
+
+    storage, isolation = _state_storage(settings, sessions=None)
+    assert await storage.get_state(key) == "MainMenu:help"
+    assert await storage.get_data(key) == {"stack": ["x"], "name": "Łukasz"}
+    plain = StorageKey(bot_id=1, chat_id=9, user_id=9)
+    assert await storage.get_data(plain) == {}  # destiny is part of the key
+    await storage.redis.delete(storage.key_builder.build(key, "state"))
+    await storage.redis.delete(storage.key_builder.build(key, "data"))
+    await storage.close()
+    await isolation.close()
