@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import suggest_locale
 from storage import participants, updates
+from storage.db import update_session
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class ContextMiddleware(BaseMiddleware):
                     user.language_code, self.default_locale
                 )
             data.update(session=session, participant=participant, locale=locale, i18n=self.i18n)
-            with self.i18n.context(), self.i18n.use_locale(locale):
+            with update_session(session), self.i18n.context(), self.i18n.use_locale(locale):
                 result = await handler(event, data)
             if update_id is not None:
                 # Marked in the same transaction as the handler's writes: both land, or neither.

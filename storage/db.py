@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from alembic import command
@@ -37,6 +40,25 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+# The session of the update being handled. Dialog state is written through it, so the state, the
+# handler's own writes and the "update handled" mark commit together; and on SQLite one update
+# never waits for a write lock that its own open session holds.
+_update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+
+@contextmanager
+def update_session(session: AsyncSession) -> Iterator[AsyncSession]:
+    token = _update_session.set(session)
+    try:
+        yield session
+    finally:
+        _update_session.reset(token)
+
+
+def current_update_session() -> AsyncSession | None:
+    return _update_session.get()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -11,6 +12,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder,
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import current_update_session
 from storage.models import FsmRecord
 from storage.types import utcnow
 from storage.upsert import insert_for
@@ -30,17 +32,27 @@ class SQLStorage(BaseStorage):
         # aiogram-dialog keeps its stacks under their own "destiny"; the key must include it.
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """The update's own session while an update is handled (it commits); else a short one."""
+        shared = current_update_session()
+        if shared is not None:
+            yield shared
+            return
         async with self._sessions() as session:
+            yield session
+            await session.commit()
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        async with self._session() as session:
             dialect = session.bind.dialect.name
             values["updated_at"] = utcnow()
             statement = insert_for(dialect, _TABLE).values(key=self._keys.build(key), **values)
             statement = statement.on_conflict_do_update(index_elements=["key"], set_=values)
             await session.execute(statement)
-            await session.commit()
 
     async def _read(self, key: StorageKey) -> tuple[str | None, str] | None:
-        async with self._sessions() as session:
+        async with self._session() as session:
             row = (
                 await session.execute(
                     select(_TABLE.c.state, _TABLE.c.data).where(

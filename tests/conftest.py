@@ -121,7 +121,7 @@ async def start_bot(emulator, tmp_path):
 
 async def settle(emulator: TelegramEmulator, update: dict, quiet: float = 0.1) -> None:
     """Wait until the bot confirmed an update and went quiet."""
-    await emulator.wait_until_confirmed(update["update_id"], timeout=10)
+    assert await emulator.wait_until_confirmed(update["update_id"], timeout=10), "not handled"
     count = -1
     while count != len(emulator.requests):
         count = len(emulator.requests)
