@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import SecretStr
+
 from bot.app import create_application
 from bot.config import Settings
 from bot.emulator import BotMessage, TelegramEmulator
@@ -96,7 +98,7 @@ async def run_chat(
     with tempfile.TemporaryDirectory(prefix="coproduce-chat-") as folder:
         demo_settings = settings.model_copy(
             update={
-                "bot_token": DEMO_TOKEN,
+                "bot_token": SecretStr(DEMO_TOKEN),
                 "telegram_api_url": emulator.api_url,
                 "database_url": f"sqlite+aiosqlite:///{Path(folder) / 'chat.db'}",
                 "redis_url": None,

@@ -62,7 +62,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.command in ("run", "webhook"):
         settings.token()  # a missing token is one plain line before anything starts
-    setup_logging(settings.log_level)
+    # The terminal demo is a conversation: only warnings may interrupt it.
+    setup_logging("WARNING" if args.command == "chat" else settings.log_level)
     if args.command == "run":
         from bot.runner import run_polling
 

@@ -67,7 +67,7 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 class FsmRecord(SQLModel, table=True):
-    """aiogram FSM state and data (aiogram-dialog keeps its stacks here): dialogs survive restarts."""
+    """aiogram FSM state and data, aiogram-dialog stacks included: dialogs survive restarts."""
 
     __tablename__ = "fsm_record"
 

@@ -1,0 +1,151 @@
+"""The platform as people meet it: staff tools guarded, background messages in the person's
+language, the command menu in every language, and nothing the bot sends refused by Telegram."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from aiogram_dialog import StartMode
+
+from bot.app import dialogs_router
+from bot.i18n import create_i18n
+from dialogs import states
+from storage import participants, projects
+from storage.models import Role
+from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_database_url, settle
+
+MENU = "Main menu. What would you like to do?"
+
+
+async def _join(emulator, user_id: int, language: str = "English", code: str = "en"):
+    person = emulator.user(user_id, first_name="Pat", language_code=code)
+    await settle(emulator, await person.send_text("/start"))
+    await settle(emulator, await person.press(language))
+    await settle(emulator, await person.press(person.buttons[0]))
+    return person
+
+
+async def _make_staff(app, telegram_id: int, role: Role = Role.FACILITATOR) -> None:
+    async with app.sessions() as session:
+        person = await participants.get_or_create(session, telegram_id)
+        project = await projects.create_project(session, "Carers' voice")
+        await projects.set_role(session, project, person, role)
+        await session.commit()
+
+
+async def test_a_facilitator_sees_team_tools_and_who_joined(emulator, start_bot):
+    running = await start_bot()
+    await _make_staff(running.app, 4001)
+    fran = await _join(emulator, 4001)
+    assert "Team tools" in fran.buttons
+    await settle(emulator, await fran.press("Team tools"))
+    assert "Carers' voice: 1 (English 1)" in fran.last_message.text
+
+
+async def test_a_participant_who_forges_the_team_tools_button_is_told_no(emulator, start_bot):
+    await start_bot()
+    pat = await _join(emulator, 4002)
+    assert "Team tools" not in pat.buttons
+    menu = pat.last_message
+    help_data = menu.data_for("Help")
+    forged = help_data.rsplit("help", 1)[0] + "team_tools"
+    update = await pat.press_data(forged, message_id=menu.message_id)
+    await settle(emulator, update)
+    assert emulator.callback_answer(update["callback_query"]["id"]) is not None
+    assert "not available to you" in pat.last_message.text
+    assert "Carers" not in pat.last_message.text
+
+
+async def test_a_message_started_by_a_job_speaks_the_participants_language(emulator, start_bot):
+    running = await start_bot()
+    gwen = await _join(emulator, 4003, language="Cymraeg", code="en")
+    await settle(emulator, await gwen.send_text("/help"))
+    manager = running.app.bg_factory.bg(bot=running.app.bot, user_id=4003, chat_id=4003)
+    await manager.start(states.MainMenu.main, mode=StartMode.RESET_STACK)
+    welsh_menu = create_i18n().gettext(MENU, locale="cy")
+    assert welsh_menu != MENU
+    await gwen.wait_for_message(lambda message: message.text == welsh_menu, timeout=5)
+
+
+async def test_the_command_menu_is_set_in_every_language(emulator, start_bot):
+    await start_bot()
+    scope = {"type": "all_private_chats"}
+    english = emulator.commands(scope)
+    welsh = emulator.commands(scope, language_code="cy")
+    assert [c["command"] for c in english] == ["start", "menu", "help", "language"]
+    assert [c["command"] for c in welsh] == ["start", "menu", "help", "language"]
+    assert welsh != english
+    assert all(emulator.commands(scope, language_code=code) for code in ("pl", "ar"))
+
+
+async def test_telegram_refuses_nothing_the_bot_sends_on_the_first_path(emulator, start_bot):
+    await start_bot()
+    for user_id, language in enumerate(["English", "Cymraeg", "Polski", "العربية"], start=4100):
+        person = await _join(emulator, user_id, language=language)
+        await settle(emulator, await person.press(person.buttons[0]))  # help
+        await settle(emulator, await person.press(person.buttons[-1]))
+        await settle(emulator, await person.send_text("/language"))
+    refused = [(r.method, r.error_code) for r in emulator.requests if not r.ok]
+    assert refused == []
+
+
+def test_every_state_has_a_window():
+    windows = {
+        window.get_state()
+        for dialog in dialogs_router().sub_routers
+        for window in dialog.windows.values()
+    }
+    declared = {
+        state
+        for group in (states.Start, states.MainMenu, states.TeamTools)
+        for state in group.__states__
+    }
+    assert declared == windows
+
+
+@pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason="PostgreSQL and Redis URLs not set")
+async def test_a_dialog_survives_a_restart_on_postgresql_and_redis(emulator, start_bot, tmp_path):
+    url = await fresh_database_url("postgresql", tmp_path)
+    first = await start_bot(database_url=url, redis_url=REDIS_URL)
+    ann = emulator.user(4200, first_name="Ann", language_code="pl")
+    await settle(emulator, await ann.send_text("/start"))
+    await settle(emulator, await ann.press("Polski"))
+    await first.stop()
+    tap = await ann.press(ann.buttons[0])
+    await start_bot(database_url=url, redis_url=REDIS_URL)
+    await settle(emulator, tap)
+    assert len(ann.buttons) == 2
+
+
+@pytest.mark.parametrize("code", ["en", "cy", "pl", "ar"])
+def test_coproduce_chat_reaches_the_main_menu_in_each_language(code, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--language", code],
+        input="1\n1\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "LOG_LEVEL": "WARNING"},
+    )
+    assert result.returncode == 0, result.stderr
+    menu = create_i18n().gettext(MENU, locale=code)
+    assert f"bot> {menu}" in result.stdout
+    assert "[1]" in result.stdout.split(menu)[-1]  # its buttons are numbered
+
+
+def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--as", "facilitator"],
+        input="1\n1\n3\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "LOG_LEVEL": "WARNING"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Demo team: 1 (English 1)" in result.stdout
