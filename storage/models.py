@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -29,6 +30,27 @@ class Participant(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # What they want to be called; never their Telegram name unless they type it.
+    display_name: str | None = Field(default=None, max_length=64)
+    # IANA zone; None means the project's (or the bot's) zone.
+    timezone: str | None = Field(default=None, max_length=64)
+    # The consent text version they agreed to; None means not (yet) agreed.
+    consent_version: str | None = Field(default=None, max_length=32)
+    consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Optional choices: None means they skipped the question, which counts as "no".
+    may_quote: bool | None = None
+    may_use_name: bool | None = None
+    onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Unprompted messages a week they agreed to (reminders for meetings they accepted included).
+    messages_per_week: int = Field(default=3)
+    # Quiet hours in their own zone, minutes after midnight; both None means no quiet hours.
+    quiet_start: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    quiet_end: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    # Paused: no unprompted messages. paused_at set with paused_until None means "until I resume".
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Telegram said 403 (they blocked the bot); cleared when they next write to us.
+    unreachable_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Project(SQLModel, table=True):
@@ -42,6 +64,10 @@ class Project(SQLModel, table=True):
     timezone: str = Field(default="Europe/London", max_length=64)
     default_locale: str = Field(default="en", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The team's shared ground rules, one per line, agreed by everyone who joins.
+    ground_rules: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Feedback topics, one per line, in the project's default language.
+    feedback_topics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class Membership(SQLModel, table=True):
@@ -75,3 +101,69 @@ class FsmRecord(SQLModel, table=True):
     state: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Invite(SQLModel, table=True):
+    """A deep-link code that lets someone join a project with a role."""
+
+    __tablename__ = "invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    role: Role = Field(sa_column=Column(String(16), nullable=False))
+    created_by: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    max_uses: int | None = None
+    uses: int = 0
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsentDecision(StrEnum):
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentRecord(SQLModel, table=True):
+    """Each consent decision. A refusal or an erasure keeps no link to the person."""
+
+    __tablename__ = "consent_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="SET NULL"), nullable=True),
+    )
+    version: str = Field(max_length=32)
+    decision: ConsentDecision = Field(sa_column=Column(String(16), nullable=False))
+    decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, in which project: every privileged action. Holds no free text."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True),
+    )
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="SET NULL"), nullable=True),
+    )
+    action: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=255)

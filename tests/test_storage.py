@@ -105,3 +105,18 @@ async def test_times_are_stored_in_utc(sessions):
     async with sessions() as session:
         stored = await participants.get_by_telegram_id(session, 77)
     assert stored.last_seen_at == moment
+
+
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(sessions):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    def differences(sync_connection):
+        context = MigrationContext.configure(sync_connection, opts={"compare_type": False})
+        return compare_metadata(context, SQLModel.metadata)
+
+    async with sessions() as session:
+        connection = await session.connection()
+        found = await connection.run_sync(differences)
+    assert found == []
