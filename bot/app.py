@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import set_bot_commands
 from bot.config import Settings
 from bot.i18n import create_i18n
-from bot.middlewares import ContextMiddleware
+from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from dialogs.commands import commands_router
 from dialogs.fallback import fallback_router
 from dialogs.menu.dialog import menu_dialog
-from dialogs.start.dialog import start_dialog
+from dialogs.onboarding.dialog import onboarding_dialog
+from dialogs.privacy.dialog import forget_dialog, pause_dialog
+from dialogs.settings.dialog import settings_dialog
 from dialogs.team.dialog import team_dialog
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.fsm import SQLStorage
@@ -33,7 +35,14 @@ log = logging.getLogger(__name__)
 def dialogs_router() -> Router:
     """A new router each call: routers and dialogs attach to one parent only."""
     router = Router(name="dialogs")
-    router.include_routers(start_dialog(), menu_dialog(), team_dialog())
+    router.include_routers(
+        onboarding_dialog(),
+        menu_dialog(),
+        settings_dialog(),
+        pause_dialog(),
+        forget_dialog(),
+        team_dialog(),
+    )
     return router
 
 
@@ -43,9 +52,12 @@ def create_dispatcher(
     sessions: async_sessionmaker[AsyncSession],
     i18n: I18n,
     default_locale: str,
+    default_timezone: str = "Europe/London",
     events_isolation: BaseEventIsolation | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
-    dispatcher = Dispatcher(storage=storage, events_isolation=events_isolation)
+    dispatcher = Dispatcher(
+        storage=storage, events_isolation=events_isolation, default_timezone=default_timezone
+    )
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(commands_router(), dialogs_router(), fallback_router())
     bg_factory = setup_dialogs(dispatcher)
@@ -53,6 +65,10 @@ def create_dispatcher(
     context = ContextMiddleware(sessions, i18n, default_locale)
     dispatcher.update.outer_middleware(context)
     dispatcher.errors.outer_middleware(context)
+    # Inner, so they run after aiogram-dialog found the dialog an update belongs to.
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.middleware(ConsentGate())
+        observer.middleware(StaffGuard())
     return dispatcher, bg_factory
 
 
@@ -103,6 +119,7 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         sessions=sessions,
         i18n=i18n,
         default_locale=settings.default_locale,
+        default_timezone=settings.timezone,
         events_isolation=isolation,
     )
     bot = create_bot(token, settings.telegram_api_url)

@@ -21,7 +21,7 @@ from bot.i18n import DOMAIN, LOCALES_DIR, compile_catalogs
 ROOT = LOCALES_DIR.parent
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
 # Functions and widgets whose first argument (and second, for plurals) is a msgid.
-KEYWORDS = ["_", "__", "gettext", "lazy_gettext", "ngettext:1,2", "I18nFormat", "I18nPlural:1,2"]
+KEYWORDS = ["_", "__", "gettext", "lazy_gettext", "ngettext:1,2", "I18nFormat"]
 
 
 def _babel(*args: str) -> None:

@@ -42,7 +42,10 @@ class ChatScreen:
             snapshot = (text, tuple(map(tuple, rows)))
             if rows:
                 buttons = [label for row in rows for label in row]
-            if self._seen.get(message.message_id) == snapshot:
+            seen = self._seen.get(message.message_id)
+            if seen == snapshot or (seen and seen[0] == text and not rows):
+                # Unchanged, or only its buttons were taken away when a newer message came.
+                self._seen[message.message_id] = snapshot
                 continue
             self._seen[message.message_id] = snapshot
             self.out.write("\n" + _render(message, text, rows) + "\n")

@@ -1,27 +1,43 @@
-"""Telegram's command menu, in each language we speak."""
+"""Telegram's command menu: per language, and per chat for staff, so participants never see
+staff commands."""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
+from bot.services import people
+from storage.models import Participant
+
+log = logging.getLogger(__name__)
 
 PARTICIPANT_COMMANDS = (
     ("start", __("Begin again")),
     ("menu", __("Open the menu")),
     ("help", __("How to use this bot")),
     ("language", __("Change your language")),
+    ("settings", __("How and when we write to you")),
+    ("pause", __("Stop our messages for a while")),
+    ("mydata", __("See what we keep about you")),
+    ("forget", __("Delete your data")),
 )
+STAFF_COMMANDS = (("team", __("Team tools")),)
+
+
+def _commands(i18n: I18n, locale: str, pairs) -> list[BotCommand]:
+    with i18n.context(), i18n.use_locale(locale):
+        return [BotCommand(command=name, description=str(text)) for name, text in pairs]
 
 
 def participant_commands(i18n: I18n, locale: str) -> list[BotCommand]:
-    with i18n.context(), i18n.use_locale(locale):
-        return [
-            BotCommand(command=name, description=str(text)) for name, text in PARTICIPANT_COMMANDS
-        ]
+    return _commands(i18n, locale, PARTICIPANT_COMMANDS)
 
 
 async def set_bot_commands(bot: Bot, i18n: I18n) -> None:
@@ -31,3 +47,22 @@ async def set_bot_commands(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_commands(
             participant_commands(i18n, locale), scope=scope, language_code=locale
         )
+
+
+async def refresh_staff_commands(
+    bot: Bot, session: AsyncSession, participant: Participant | None, i18n: I18n
+) -> None:
+    """A staff member's own chat also lists the staff commands, in their language."""
+    if participant is None:
+        return
+    scope = BotCommandScopeChat(chat_id=participant.telegram_id)
+    try:
+        if await people.staff_projects(session, participant):
+            locale = participant.locale or "en"
+            await bot.set_my_commands(
+                _commands(i18n, locale, PARTICIPANT_COMMANDS + STAFF_COMMANDS), scope=scope
+            )
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramAPIError as error:  # a menu is a convenience: never fail the update for it
+        log.warning("could not set staff commands: %s", type(error).__name__)

@@ -1,8 +1,13 @@
-"""Per-update context: one database session, the participant, and their language.
+"""Per-update context and the checks every update passes.
 
-Registered as outer middleware on the dispatcher's `update` observer, so it wraps real updates and
-the background updates aiogram-dialog sends through the dispatcher (scheduled jobs); and on the
-`errors` observer, so error handlers also answer in the participant's language.
+`ContextMiddleware` is outer middleware on the dispatcher's `update` observer, so it wraps real
+updates and the background updates aiogram-dialog sends through the dispatcher (scheduled jobs);
+and on `errors`, so error handlers also answer in the participant's language. It gives each
+update one database session, the participant and their language.
+
+`StaffGuard` and `ConsentGate` are inner middlewares on messages and callbacks, registered after
+`setup_dialogs` so they see aiogram-dialog's context: the one place that decides whether an
+update may reach a staff dialog, and whether someone must first agree to a changed consent text.
 """
 
 from __future__ import annotations
@@ -13,14 +18,22 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import TelegramObject, Update
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.internal import CONTEXT_KEY
+from aiogram_dialog.utils import CB_SEP
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import suggest_locale
-from storage import participants, updates
+from bot.services import consent, people
+from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, Onboarding
+from storage import audit, participants, updates
 from storage.db import update_session
+from storage.fsm import forget_user_dialogs
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -29,6 +42,21 @@ log = logging.getLogger(__name__)
 def _is_telegram_update(event: TelegramObject) -> bool:
     # aiogram-dialog's background updates subclass Update but come from us, not from Telegram.
     return type(event) is Update
+
+
+class EndOfUpdate:
+    """Work that must run after every handler and dialog saved their state, before the commit."""
+
+    def __init__(self) -> None:
+        self._forget: list[int] = []
+
+    def forget_dialogs(self, telegram_id: int) -> None:
+        self._forget.append(telegram_id)
+
+    async def run(self, storage: BaseStorage | None) -> None:
+        for telegram_id in self._forget:
+            if storage is not None:
+                await forget_user_dialogs(storage, telegram_id)
 
 
 class ContextMiddleware(BaseMiddleware):
@@ -50,12 +78,22 @@ class ContextMiddleware(BaseMiddleware):
             locale = self.default_locale
             if user is not None and not user.is_bot:
                 participant = await participants.get_or_create(session, user.id)
+                if update_id is not None and participant.unreachable_since is not None:
+                    participant.unreachable_since = None  # they wrote to us: reachable again
                 locale = participant.locale or suggest_locale(
                     user.language_code, self.default_locale
                 )
-            data.update(session=session, participant=participant, locale=locale, i18n=self.i18n)
+            end_of_update = EndOfUpdate()
+            data.update(
+                session=session,
+                participant=participant,
+                locale=locale,
+                i18n=self.i18n,
+                end_of_update=end_of_update,
+            )
             with update_session(session), self.i18n.context(), self.i18n.use_locale(locale):
                 result = await handler(event, data)
+                await end_of_update.run(data.get("fsm_storage"))
             if update_id is not None:
                 # Marked in the same transaction as the handler's writes: both land, or neither.
                 await updates.mark_processed(session, [update_id])
@@ -66,3 +104,66 @@ class ContextMiddleware(BaseMiddleware):
                 await session.rollback()
                 log.warning("update %s was handled concurrently; kept the first", update_id)
             return result
+
+
+def _widget(event: TelegramObject) -> tuple[str, str]:
+    """aiogram-dialog callback data is "<intent id>\\x1d<widget id>[:<item id>]"."""
+    if not isinstance(event, CallbackQuery) or not event.data or CB_SEP not in event.data:
+        return "", ""
+    widget, _sep, item = event.data.split(CB_SEP, 1)[1].partition(":")
+    return widget, item
+
+
+class StaffGuard(BaseMiddleware):
+    """Every update that would reach a staff dialog, or press a staff button, is checked against
+    the sender's role (in the project the button names, when it names one). Callback data is
+    never trusted: a forged or replayed staff button gets a refusal and changes nothing."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = data.get(CONTEXT_KEY)
+        widget, item = _widget(event)
+        in_staff_dialog = context is not None and context.state.group in STAFF_STATE_GROUPS
+        staff_button = widget.startswith(STAFF_WIDGET_PREFIX)
+        if not (in_staff_dialog or staff_button):
+            return await handler(event, data)
+        session, participant = data["session"], data["participant"]
+        if staff_button and widget.endswith("_project") and item.isdigit():
+            allowed = await people.is_staff_in(session, participant, int(item))
+        else:
+            allowed = bool(await people.staff_projects(session, participant))
+        if allowed:
+            return await handler(event, data)
+        await audit.record(
+            session,
+            "access.denied",
+            actor_id=participant.id if participant else None,
+            detail=(widget or (context.state.state if context else ""))[:255],
+        )
+        text = _("Sorry, this is not available to you.")
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        elif isinstance(event, Message):
+            await event.answer(text)
+        return None  # handled: no other handler may act on it
+
+
+class ConsentGate(BaseMiddleware):
+    """Someone who agreed to an older consent text is asked again at their next contact."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        participant = data.get("participant")
+        if not consent.needs_renewal(participant):
+            return await handler(event, data)
+        context = data.get(CONTEXT_KEY)
+        if context is not None and context.state.group is Onboarding:
+            return await handler(event, data)
+        if isinstance(event, CallbackQuery):
+            await event.answer()
+        manager: DialogManager = data["dialog_manager"]
+        await manager.start(
+            Onboarding.consent,
+            data={"renewal": True},
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+        )
+        return None

@@ -3,45 +3,116 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from dialogs.states import MainMenu, Start
+from bot.commands import refresh_staff_commands
+from bot.services import consent, invites, people
+from dialogs.invite_messages import invite_problem_text
+from dialogs.privacy.handlers import send_my_data
+from dialogs.states import Forget, MainMenu, Onboarding, Pause, Settings, TeamTools
 from storage.models import Participant
 
 
-def _home_state(participant: Participant | None):
-    # Someone who never chose a language starts there, whatever they typed.
-    return Start.language if participant is None or participant.locale is None else MainMenu.main
+async def _open(manager: DialogManager, state, data: dict | None = None) -> None:
+    await manager.start(state, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-async def on_start(message: Message, dialog_manager: DialogManager, participant) -> None:
-    await dialog_manager.start(
-        _home_state(participant), mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
-    )
+async def _onboard(manager: DialogManager, code: str | None = None) -> None:
+    """Start joining, or carry on where they stopped (their place was kept)."""
+    if code is None and manager.has_context():
+        context = manager.current_context()
+        if context.state.group is Onboarding:
+            await manager.show(ShowMode.SEND)
+            return
+    await _open(manager, Onboarding.language, {"code": code} if code else None)
 
 
-async def on_menu(message: Message, dialog_manager: DialogManager, participant) -> None:
-    await dialog_manager.start(
-        _home_state(participant), mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
-    )
+def _joined(participant: Participant | None) -> bool:
+    return consent.has_consented(participant) and participant.onboarded_at is not None
 
 
-async def on_help(message: Message, dialog_manager: DialogManager) -> None:
-    await dialog_manager.start(MainMenu.help, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+async def on_start(
+    message: Message,
+    command: CommandObject,
+    dialog_manager: DialogManager,
+    session,
+    participant,
+    i18n,
+) -> None:
+    code = (command.args or "").strip() or None
+    if code is not None:
+        problem = await invites.check(session, code)
+        if problem is not None:
+            await message.answer(invite_problem_text(problem))
+            code = None
+    if not _joined(participant):
+        await _onboard(dialog_manager, code)
+        return
+    if code is not None:
+        joined = await invites.redeem(session, code, participant)
+        if isinstance(joined, invites.InviteProblem):
+            await message.answer(invite_problem_text(joined))
+        else:
+            await message.answer(
+                _("You are now part of {project}.").format(project=joined.project.name)
+            )
+            await refresh_staff_commands(message.bot, session, participant, i18n)
+    await _open(dialog_manager, MainMenu.main)
+
+
+def _requires_joining(state):
+    async def handler(message: Message, dialog_manager: DialogManager, participant) -> None:
+        if not _joined(participant):
+            await _onboard(dialog_manager)
+            return
+        await _open(dialog_manager, state)
+
+    return handler
 
 
 async def on_language(message: Message, dialog_manager: DialogManager) -> None:
-    await dialog_manager.start(
-        MainMenu.language, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
-    )
+    await _open(dialog_manager, MainMenu.language)
+
+
+async def on_help(message: Message, dialog_manager: DialogManager) -> None:
+    await _open(dialog_manager, MainMenu.help)
+
+
+async def on_mydata(message: Message, session, participant, locale: str) -> None:
+    await send_my_data(message, session, participant, locale)
+
+
+async def on_forget(message: Message, dialog_manager: DialogManager) -> None:
+    await _open(dialog_manager, Forget.first)
+
+
+async def on_team(message: Message, dialog_manager: DialogManager, session, participant) -> None:
+    if not await people.staff_projects(session, participant):
+        await message.answer(_("Sorry, this is not available to you."))
+        return
+    await _open(dialog_manager, TeamTools.overview)
 
 
 def commands_router() -> Router:
     router = Router(name="commands")
     router.message.register(on_start, CommandStart())
-    router.message.register(on_menu, Command("menu"))
+    router.message.register(_requires_joining(MainMenu.main), Command("menu"))
     router.message.register(on_help, Command("help"))
     router.message.register(on_language, Command("language"))
+    router.message.register(_requires_joining(Settings.main), Command("settings"))
+    router.message.register(_requires_joining(Pause.main), Command("pause"))
+    router.message.register(on_mydata, Command("mydata"))
+    router.message.register(on_forget, Command("forget"))
+    router.message.register(on_team, Command("team"))
     return router
+
+
+async def show_home(manager: DialogManager, participant: Participant | None) -> None:
+    """Where someone belongs when they are lost: the main menu, or their place in joining."""
+    if _joined(participant):
+        await _open(manager, MainMenu.main)
+    else:
+        await _onboard(manager)

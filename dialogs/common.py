@@ -1,18 +1,36 @@
-"""Widgets shared by every dialog: translated text, the language picker, and kind answers to
-input a window does not expect."""
+"""Widgets shared by every dialog: translated text, the pickers people meet more than once
+(language, how often, quiet hours, time zone), and kind answers to input nobody expected."""
 
 from __future__ import annotations
 
+import operator
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.text import Text
+from aiogram_dialog.widgets.kbd import Column, Select
+from aiogram_dialog.widgets.text import Format, Text
+from babel.dates import format_time
 
-from bot.i18n import LANGUAGE_NAMES, languages_in_order
+from bot.i18n import LANGUAGE_NAMES, babel_locale, languages_in_order
+from bot.services.people import FREQUENCY_CHOICES, QUIET_HOURS_CHOICES
+
+# Time zones offered as buttons besides the suggested one; any IANA name can also be typed.
+COMMON_TIMEZONES = (
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Warsaw",
+    "Europe/Berlin",
+    "Europe/Kyiv",
+    "Africa/Cairo",
+    "Asia/Dubai",
+    "Asia/Karachi",
+)
 
 
 class I18nFormat(Text):
@@ -31,22 +49,62 @@ class I18nFormat(Text):
         return I18n.get_current().gettext(self.msgid).format_map(data)
 
 
-class I18nPlural(Text):
-    """A translated text that depends on a number from the getter (`count_key`)."""
-
-    def __init__(self, singular: str, plural: str, count_key: str, when=None) -> None:
-        super().__init__(when=when)
-        self.singular, self.plural, self.count_key = singular, plural, count_key
-
-    async def _render_text(self, data: dict, manager: DialogManager) -> str:
-        count = int(data.get(self.count_key, 0)) if not manager.is_preview() else 1
-        text = I18n.get_current().gettext(self.singular, self.plural, count)
-        return text if manager.is_preview() else text.format_map(data)
-
-
 def language_items(current_locale: str) -> list[tuple[str, str]]:
     """(code, name) pairs for the language picker, the current or suggested language first."""
     return [(code, LANGUAGE_NAMES[code]) for code in languages_in_order(current_locale)]
+
+
+def frequency_items() -> list[tuple[int, str]]:
+    return [
+        (
+            count,
+            ngettext("Up to {count} message a week", "Up to {count} messages a week", count).format(
+                count=count
+            ),
+        )
+        for count in FREQUENCY_CHOICES
+    ]
+
+
+def clock(minutes: int, locale: str) -> str:
+    return format_time(
+        time(minutes // 60, minutes % 60), format="short", locale=babel_locale(locale)
+    )
+
+
+def quiet_hours_items(locale: str) -> list[tuple[int, str]]:
+    items = []
+    for index, window in enumerate(QUIET_HOURS_CHOICES):
+        if window is None:
+            items.append((index, _("No quiet hours")))
+        else:
+            start, end = (clock(minutes, locale) for minutes in window)
+            items.append((index, _("Not from {start} to {end}").format(start=start, end=end)))
+    return items
+
+
+def timezone_label(zone: str, locale: str) -> str:
+    now = datetime.now(ZoneInfo(zone))
+    return f"{zone.split('/')[-1].replace('_', ' ')} ({clock(now.hour * 60 + now.minute, locale)})"
+
+
+def timezone_items(suggested: str, locale: str) -> list[tuple[str, str]]:
+    zones = [suggested, *(zone for zone in COMMON_TIMEZONES if zone != suggested)]
+    return [(zone, timezone_label(zone, locale)) for zone in zones]
+
+
+def picker(widget_id: str, items_key: str, on_click, *, numeric: bool = False) -> Column:
+    """A column of buttons, one per (id, label) item from the getter."""
+    return Column(
+        Select(
+            Format("{item[1]}"),
+            id=widget_id,
+            item_id_getter=operator.itemgetter(0),
+            items=items_key,
+            on_click=on_click,
+            type_factory=int if numeric else str,
+        )
+    )
 
 
 async def on_unexpected_input(message: Message, _widget: Any, manager: DialogManager) -> None:

@@ -12,18 +12,16 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
-from dialogs.commands import _home_state
+from dialogs.commands import show_home
 
 log = logging.getLogger(__name__)
 
 
 async def _fresh_menu(manager: DialogManager, participant) -> None:
-    await manager.start(
-        _home_state(participant), mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
-    )
+    await show_home(manager, participant)
 
 
 async def on_stray_message(message: Message, dialog_manager: DialogManager, participant) -> None:

@@ -3,9 +3,18 @@
 from aiogram.fsm.state import State, StatesGroup
 
 
-class Start(StatesGroup):
+class Onboarding(StatesGroup):
     language = State()
     welcome = State()
+    consent = State()
+    consent_more = State()
+    quote = State()
+    use_name = State()
+    ground_rules = State()
+    name = State()
+    frequency = State()
+    quiet_hours = State()
+    timezone = State()
 
 
 class MainMenu(StatesGroup):
@@ -14,5 +23,30 @@ class MainMenu(StatesGroup):
     language = State()
 
 
+class Settings(StatesGroup):
+    main = State()
+    frequency = State()
+    quiet_hours = State()
+    timezone = State()
+    quoting = State()
+    name = State()
+
+
+class Pause(StatesGroup):
+    main = State()
+
+
+class Forget(StatesGroup):
+    first = State()
+    second = State()
+
+
 class TeamTools(StatesGroup):
     overview = State()
+    invite = State()
+
+
+# Dialogs only facilitators and coordinators may use: the staff guard checks every update in them.
+STAFF_STATE_GROUPS = (TeamTools,)
+# Buttons that lead into staff dialogs start with this id prefix (checked by the same guard).
+STAFF_WIDGET_PREFIX = "staff_"

@@ -72,12 +72,23 @@ def alembic_config(connection=None) -> Config:
     return config
 
 
+async def _migrate(engine: AsyncEngine, step) -> None:
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as connection:
+        if sqlite:
+            # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old copy
+            # would cascade-delete the rows that point at it. The pragma must precede the BEGIN.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.run_sync(lambda sync: step(alembic_config(sync)))
+        await connection.commit()
+        if sqlite:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to `revision`; safe to run on every start."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    await _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+    await _migrate(engine, lambda config: command.downgrade(config, revision))

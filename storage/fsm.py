@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import current_update_session
@@ -79,3 +79,31 @@ class SQLStorage(BaseStorage):
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+    async def forget_user(self, user_id: int) -> int:
+        """Delete every dialog record of this person's private chat (for erasure)."""
+        async with self._session() as session:
+            result = await session.execute(
+                delete(_TABLE).where(
+                    or_(
+                        _TABLE.c.key.like(f"%:{int(user_id)}:%"),
+                        _TABLE.c.key.like(f"%:{int(user_id)}"),
+                    )
+                )
+            )
+        return result.rowcount or 0
+
+
+async def forget_user_dialogs(storage: BaseStorage, user_id: int) -> int:
+    """Erase a person's dialog state from whichever storage holds it."""
+    if isinstance(storage, SQLStorage):
+        return await storage.forget_user(user_id)
+    redis = getattr(storage, "redis", None)
+    if redis is None:
+        raise TypeError(f"cannot erase dialog state from {type(storage).__name__}")
+    removed = 0
+    prefix = getattr(getattr(storage, "key_builder", None), "prefix", "fsm")
+    for pattern in (f"{prefix}:*:{int(user_id)}:*", f"{prefix}:*:{int(user_id)}"):
+        async for key in redis.scan_iter(match=pattern, count=500):
+            removed += await redis.delete(key)
+    return removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,3 +54,9 @@ async def count_by_locale(session: AsyncSession, participant_ids: list[int]) -> 
         .group_by(Participant.locale)
     )
     return {locale or "": count for locale, count in rows.all()}
+
+
+async def delete(session: AsyncSession, participant: Participant) -> None:
+    """Delete the row; the database cascades memberships and unlinks anonymous records."""
+    await session.execute(sa_delete(Participant).where(Participant.id == participant.id))
+    session.expunge(participant)

@@ -66,3 +66,17 @@ async def member_ids(session: AsyncSession, project_id: int) -> list[int]:
             )
         ).scalars()
     )
+
+
+async def role_in(session: AsyncSession, project_id: int, participant_id: int) -> Role | None:
+    return (
+        await session.execute(
+            select(Membership.role).where(
+                Membership.project_id == project_id, Membership.participant_id == participant_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def all_projects(session: AsyncSession) -> list[Project]:
+    return list((await session.execute(select(Project).order_by(Project.id))).scalars())

@@ -126,3 +126,35 @@ async def settle(emulator: TelegramEmulator, update: dict, quiet: float = 0.1) -
     while count != len(emulator.requests):
         count = len(emulator.requests)
         await asyncio.sleep(quiet)
+
+
+async def join(
+    emulator: TelegramEmulator,
+    user_id: int,
+    *,
+    language: str = "English",
+    language_code: str = "en",
+    code: str | None = None,
+    name: str | None = None,
+    may_quote: bool = True,
+    may_use_name: bool = True,
+    rules: bool = False,
+):
+    """A newcomer goes through joining, tapping the buttons by position so any language works."""
+    person = emulator.user(user_id, first_name="Sam", language_code=language_code)
+    await settle(emulator, await person.send_text(f"/start {code}" if code else "/start"))
+    await settle(emulator, await person.press(language))
+    await settle(emulator, await person.press(person.buttons[0]))  # welcome: next
+    await settle(emulator, await person.press(person.buttons[0]))  # consent: I agree
+    await settle(emulator, await person.press(person.buttons[0 if may_quote else 1]))
+    await settle(emulator, await person.press(person.buttons[0 if may_use_name else 1]))
+    if rules:
+        await settle(emulator, await person.press(person.buttons[0]))  # ground rules: I agree
+    if name:
+        await settle(emulator, await person.send_text(name))
+    else:
+        await settle(emulator, await person.press(person.buttons[0]))  # name: skip
+    await settle(emulator, await person.press(person.buttons[1]))  # up to 3 messages a week
+    await settle(emulator, await person.press(person.buttons[0]))  # quiet from 22:00 to 08:00
+    await settle(emulator, await person.press(person.buttons[0]))  # the suggested time zone
+    return person

@@ -13,19 +13,15 @@ from aiogram_dialog import StartMode
 from bot.app import dialogs_router
 from bot.i18n import create_i18n
 from dialogs import states
-from storage import participants, projects
+from storage import audit, participants, projects
 from storage.models import Role
-from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_database_url, settle
+from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_database_url, join, settle
 
 MENU = "Main menu. What would you like to do?"
 
 
 async def _join(emulator, user_id: int, language: str = "English", code: str = "en"):
-    person = emulator.user(user_id, first_name="Pat", language_code=code)
-    await settle(emulator, await person.send_text("/start"))
-    await settle(emulator, await person.press(language))
-    await settle(emulator, await person.press(person.buttons[0]))
-    return person
+    return await join(emulator, user_id, language=language, language_code=code)
 
 
 async def _make_staff(app, telegram_id: int, role: Role = Role.FACILITATOR) -> None:
@@ -46,23 +42,29 @@ async def test_a_facilitator_sees_team_tools_and_who_joined(emulator, start_bot)
 
 
 async def test_a_participant_who_forges_the_team_tools_button_is_told_no(emulator, start_bot):
-    await start_bot()
+    running = await start_bot()
+    await _make_staff(running.app, 4999)  # a project exists, with someone else running it
     pat = await _join(emulator, 4002)
     assert "Team tools" not in pat.buttons
     menu = pat.last_message
     help_data = menu.data_for("Help")
-    forged = help_data.rsplit("help", 1)[0] + "team_tools"
-    update = await pat.press_data(forged, message_id=menu.message_id)
-    await settle(emulator, update)
-    assert emulator.callback_answer(update["callback_query"]["id"]) is not None
-    assert "not available to you" in pat.last_message.text
-    assert "Carers" not in pat.last_message.text
+    for forged_widget in ("staff_tools", "staff_invite_project:1"):
+        forged = help_data.rsplit("help", 1)[0] + forged_widget
+        update = await pat.press_data(forged, message_id=menu.message_id)
+        await settle(emulator, update)
+        answer = emulator.callback_answer(update["callback_query"]["id"])
+        assert answer is not None and "not available to you" in answer["text"]
+        assert pat.last_message.text == menu.text  # nothing changed
+    assert not [r for r in emulator.requests if r.method == "sendPhoto"]  # no invite was made
+    async with running.app.sessions() as session:
+        denied = [entry.action for entry in await audit.entries(session)]
+    assert denied.count("access.denied") == 2
 
 
 async def test_a_message_started_by_a_job_speaks_the_participants_language(emulator, start_bot):
     running = await start_bot()
     gwen = await _join(emulator, 4003, language="Cymraeg", code="en")
-    await settle(emulator, await gwen.send_text("/help"))
+    await settle(emulator, await gwen.send_text("/help"))  # the menu is not on screen now
     manager = running.app.bg_factory.bg(bot=running.app.bot, user_id=4003, chat_id=4003)
     await manager.start(states.MainMenu.main, mode=StartMode.RESET_STACK)
     welsh_menu = create_i18n().gettext(MENU, locale="cy")
@@ -75,8 +77,9 @@ async def test_the_command_menu_is_set_in_every_language(emulator, start_bot):
     scope = {"type": "all_private_chats"}
     english = emulator.commands(scope)
     welsh = emulator.commands(scope, language_code="cy")
-    assert [c["command"] for c in english] == ["start", "menu", "help", "language"]
-    assert [c["command"] for c in welsh] == ["start", "menu", "help", "language"]
+    expected = ["start", "menu", "help", "language", "settings", "pause", "mydata", "forget"]
+    assert [c["command"] for c in english] == expected
+    assert [c["command"] for c in welsh] == expected
     assert welsh != english
     assert all(emulator.commands(scope, language_code=code) for code in ("pl", "ar"))
 
@@ -86,7 +89,9 @@ async def test_telegram_refuses_nothing_the_bot_sends_on_the_first_path(emulator
     for user_id, language in enumerate(["English", "Cymraeg", "Polski", "العربية"], start=4100):
         person = await _join(emulator, user_id, language=language)
         await settle(emulator, await person.press(person.buttons[0]))  # help
-        await settle(emulator, await person.press(person.buttons[-1]))
+        await settle(emulator, await person.press(person.buttons[-1]))  # back
+        await settle(emulator, await person.press(person.buttons[2]))  # settings
+        await settle(emulator, await person.send_text("/pause"))
         await settle(emulator, await person.send_text("/language"))
     refused = [(r.method, r.error_code) for r in emulator.requests if not r.ok]
     assert refused == []
@@ -100,7 +105,14 @@ def test_every_state_has_a_window():
     }
     declared = {
         state
-        for group in (states.Start, states.MainMenu, states.TeamTools)
+        for group in (
+            states.Onboarding,
+            states.MainMenu,
+            states.Settings,
+            states.Pause,
+            states.Forget,
+            states.TeamTools,
+        )
         for state in group.__states__
     }
     assert declared == windows
@@ -117,14 +129,14 @@ async def test_a_dialog_survives_a_restart_on_postgresql_and_redis(emulator, sta
     tap = await ann.press(ann.buttons[0])
     await start_bot(database_url=url, redis_url=REDIS_URL)
     await settle(emulator, tap)
-    assert len(ann.buttons) == 2
+    assert "/mydata" in ann.last_message.text and len(ann.buttons) == 4
 
 
 @pytest.mark.parametrize("code", ["en", "cy", "pl", "ar"])
 def test_coproduce_chat_reaches_the_main_menu_in_each_language(code, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--language", code],
-        input="1\n1\n/quit\n",
+        input="1\n" * 9 + "/quit\n",
         capture_output=True,
         text=True,
         timeout=90,
@@ -133,14 +145,14 @@ def test_coproduce_chat_reaches_the_main_menu_in_each_language(code, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     menu = create_i18n().gettext(MENU, locale=code)
-    assert f"bot> {menu}" in result.stdout
+    assert f"bot> {menu}" in result.stdout, result.stdout
     assert "[1]" in result.stdout.split(menu)[-1]  # its buttons are numbered
 
 
 def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--as", "facilitator"],
-        input="1\n1\n3\n/quit\n",
+        input="1\n" * 9 + "5\n/quit\n",
         capture_output=True,
         text=True,
         timeout=90,

@@ -22,13 +22,14 @@ async def test_a_dialog_continues_after_a_restart_and_taps_made_meanwhile_count(
     welcome = ann.last_message.text
     await first.stop()
 
-    tap = await ann.press(ann.buttons[0])  # tapped while the bot was down
+    tap = await ann.press(ann.buttons[0])  # "next", tapped while the bot was down
     assert not await emulator.wait_until_confirmed(tap["update_id"], timeout=0.5)
 
     await start_bot()
     await settle(emulator, tap)
     assert ann.last_message.text != welcome
-    assert len(ann.buttons) == 2  # the Welsh main menu: help and language
+    assert "/mydata" in ann.last_message.text  # the consent screen, in Welsh
+    assert len(ann.buttons) == 4
 
 
 async def test_an_update_in_flight_during_a_crash_is_handled_after_restart(emulator, start_bot):
@@ -86,7 +87,9 @@ async def test_kill_9_mid_dialog_then_restart_lets_the_participant_finish(emulat
         process = await start_process()
         await settle(emulator, tap, quiet=0.3)
         assert dee.last_message.text != welcome
-        assert len(dee.buttons) == 2
+        assert "/mydata" in dee.last_message.text  # the consent screen, in Polish
+        await settle(emulator, await dee.press(dee.buttons[0]), quiet=0.3)  # and it goes on
+        assert len(dee.buttons) == 4
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGKILL)

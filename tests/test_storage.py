@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage import participants, projects, updates
 from storage.db import create_engine, downgrade, upgrade
@@ -120,3 +120,41 @@ async def test_the_migrations_build_exactly_the_schema_the_models_describe(sessi
         connection = await session.connection()
         found = await connection.run_sync(differences)
     assert found == []
+
+
+async def test_a_downgrade_and_upgrade_keep_who_is_in_which_team(database_url):
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0001")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        async with engine.begin() as connection:  # the schema of 0001, so plain SQL
+            await connection.execute(
+                text(
+                    "INSERT INTO participant (id, telegram_id, created_at, last_seen_at) "
+                    "VALUES (1, 31, :now, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO project (id, name, description, timezone, default_locale, "
+                    "created_at) VALUES (1, 'Team', '', 'Europe/London', 'en', :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO membership (project_id, participant_id, role, created_at) "
+                    "VALUES (1, 1, 'participant', :now)"
+                ),
+                {"now": now},
+            )
+        await upgrade(engine)
+        await downgrade(engine, "0001")
+        await upgrade(engine)
+        from storage.db import create_session_factory
+
+        async with create_session_factory(engine)() as session:
+            assert len(await projects.memberships_of(session, 1)) == 1
+    finally:
+        await engine.dispose()

@@ -5,15 +5,17 @@ from __future__ import annotations
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.kbd import Row, Start, SwitchTo
 
-from dialogs.common import I18nFormat, unexpected_input
+from dialogs.common import I18nFormat, picker, unexpected_input
 from dialogs.menu.getters import get_languages, get_main_menu
 from dialogs.menu.handlers import on_language_changed
-from dialogs.start.dialog import language_picker
-from dialogs.states import MainMenu, TeamTools
+from dialogs.states import STAFF_WIDGET_PREFIX, MainMenu, Pause, Settings, TeamTools
 
 HELP = "help"
 LANGUAGE = "language"
-TEAM_TOOLS = "team_tools"
+LANGUAGE_SELECT = "language_select"
+SETTINGS = "settings"
+PAUSE = "pause"
+TEAM_TOOLS = STAFF_WIDGET_PREFIX + "tools"
 BACK = "back"
 
 
@@ -24,10 +26,15 @@ def back_to_menu() -> SwitchTo:
 def menu_dialog() -> Dialog:
     return Dialog(
         Window(
+            I18nFormat("Hello, {name}.", when="name"),
             I18nFormat("Main menu. What would you like to do?"),
             Row(
                 SwitchTo(I18nFormat("Help"), id=HELP, state=MainMenu.help),
                 SwitchTo(I18nFormat("Language"), id=LANGUAGE, state=MainMenu.language),
+            ),
+            Row(
+                Start(I18nFormat("Settings"), id=SETTINGS, state=Settings.main),
+                Start(I18nFormat("Pause messages"), id=PAUSE, state=Pause.main),
             ),
             Start(
                 I18nFormat("Team tools"), id=TEAM_TOOLS, state=TeamTools.overview, when="is_staff"
@@ -40,9 +47,12 @@ def menu_dialog() -> Dialog:
             I18nFormat(
                 "How to use this bot:\n"
                 "• Tap a button to answer.\n"
-                "• Type /menu to come back to the menu.\n"
-                "• Type /language to change your language.\n"
-                "• Type /start to begin again.\n"
+                "• /menu brings you back here.\n"
+                "• /language changes your language.\n"
+                "• /settings changes how and when we write to you.\n"
+                "• /pause stops our messages for a while.\n"
+                "• /mydata shows what we keep about you.\n"
+                "• /forget deletes it.\n"
                 "You can stop at any time. Nothing you said is lost."
             ),
             back_to_menu(),
@@ -51,7 +61,7 @@ def menu_dialog() -> Dialog:
         ),
         Window(
             I18nFormat("Your language is {language}. Choose a language."),
-            language_picker(on_language_changed),
+            picker(LANGUAGE_SELECT, "languages", on_language_changed),
             back_to_menu(),
             unexpected_input(),
             state=MainMenu.language,

@@ -8,7 +8,10 @@ from dialogs.common import language_items
 
 
 async def get_main_menu(session, participant, **_kwargs: Any) -> dict[str, Any]:
-    return {"is_staff": bool(await people.staff_projects(session, participant))}
+    return {
+        "is_staff": bool(await people.staff_projects(session, participant)),
+        "name": participant.display_name if participant and participant.display_name else "",
+    }
 
 
 async def get_languages(locale: str, **_kwargs: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
+from bot.commands import refresh_staff_commands
 from bot.services import people
 from dialogs.states import MainMenu
 
@@ -20,5 +21,6 @@ async def on_language_changed(
     except people.UnsupportedLanguage:
         return
     I18n.get_current().current_locale = locale
+    await refresh_staff_commands(callback.bot, data["session"], data["participant"], data["i18n"])
     await callback.answer(_("Done. I will use this language from now on."))
     await manager.switch_to(MainMenu.main)

@@ -15,4 +15,7 @@ async def get_overview(session, participant, **_kwargs: Any) -> dict[str, Any]:
             for code, count in sorted(summary.by_language.items())
         )
         lines.append(f"{summary.project_name}: {summary.people} ({languages})")
-    return {"allowed": bool(summaries), "denied": not summaries, "teams": "\n".join(lines)}
+    return {
+        "teams": "\n".join(lines),
+        "projects": [(summary.project_id, summary.project_name) for summary in summaries],
+    }

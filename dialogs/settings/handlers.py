@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.widgets.input import ManagedTextInput
+
+from bot.services import people
+from dialogs.states import Settings
+
+
+def _session_and_person(manager: DialogManager):
+    return manager.middleware_data["session"], manager.middleware_data["participant"]
+
+
+async def _saved(callback: CallbackQuery, manager: DialogManager) -> None:
+    await callback.answer(_("Saved."))
+    await manager.switch_to(Settings.main)
+
+
+async def on_frequency(callback: CallbackQuery, _w: Any, manager: DialogManager, value: int):
+    try:
+        await people.set_frequency(*_session_and_person(manager), value)
+    except people.InvalidChoice:
+        return
+    await _saved(callback, manager)
+
+
+async def on_quiet_hours(callback: CallbackQuery, _w: Any, manager: DialogManager, value: int):
+    try:
+        await people.set_quiet_hours(*_session_and_person(manager), value)
+    except people.InvalidChoice:
+        return
+    await _saved(callback, manager)
+
+
+async def on_timezone(callback: CallbackQuery, _w: Any, manager: DialogManager, zone: str):
+    try:
+        await people.set_timezone(*_session_and_person(manager), zone)
+    except people.InvalidChoice:
+        return
+    await _saved(callback, manager)
+
+
+async def on_timezone_typed(message: Message, _w: ManagedTextInput, manager: DialogManager, text):
+    zone = text.strip().replace(" ", "_")
+    try:
+        await people.set_timezone(*_session_and_person(manager), zone)
+    except people.InvalidChoice:
+        await message.answer(
+            _("Sorry, I do not know that time zone. Tap a button, or type one like Europe/London.")
+        )
+        manager.show_mode = ShowMode.SEND
+        return
+    await manager.switch_to(Settings.main, show_mode=ShowMode.SEND)
+
+
+async def on_toggle_quote(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    session, participant = _session_and_person(manager)
+    await people.set_quoting(
+        session,
+        participant,
+        may_quote=not participant.may_quote,
+        may_use_name=participant.may_use_name,
+    )
+
+
+async def on_toggle_use_name(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    session, participant = _session_and_person(manager)
+    await people.set_quoting(
+        session,
+        participant,
+        may_quote=participant.may_quote,
+        may_use_name=not participant.may_use_name,
+    )
+
+
+async def on_name_typed(message: Message, _w: ManagedTextInput, manager: DialogManager, text):
+    name = people.clean_name(text)
+    if name is None:
+        await message.answer(
+            _("Please type a name of up to {limit} letters, or tap Skip.").format(
+                limit=people.NAME_MAX_LENGTH
+            )
+        )
+        manager.show_mode = ShowMode.SEND
+        return
+    await people.set_display_name(*_session_and_person(manager), name)
+    await manager.switch_to(Settings.main, show_mode=ShowMode.SEND)
+
+
+async def on_forget_name(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    await people.set_display_name(*_session_and_person(manager), None)
+    await _saved(callback, manager)
