@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 from bot.logging_setup import setup_logging
@@ -42,6 +43,28 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8081)
     emulator.add_argument("--rate-limits", action="store_true", help="enforce Telegram's limits")
+
+    project = commands.add_parser("project", help="co-production teams")
+    project_commands = project.add_subparsers(dest="project_command", required=True)
+    create = project_commands.add_parser("create", help="create a project")
+    create.add_argument("--name", required=True)
+    create.add_argument("--description", default="")
+    create.add_argument("--timezone", help="IANA zone, e.g. Europe/London (default: TIMEZONE)")
+    create.add_argument("--locale", choices=("en", "cy", "pl", "ar"))
+    create.add_argument("--rules-file", type=Path, help="ground rules, one per line")
+    create.add_argument("--topic", action="append", default=[], help="a feedback topic (repeat)")
+    project_commands.add_parser("list", help="list projects")
+
+    invite = commands.add_parser("invite", help="make an invite link and QR code")
+    invite.add_argument("--project", type=int, help="project id (see: coproduce project list)")
+    invite.add_argument(
+        "--role", choices=("participant", "facilitator", "coordinator"), default="participant"
+    )
+    invite.add_argument("--expires-days", type=int, help="the link stops working after this")
+    invite.add_argument("--max-uses", type=int, help="how many people may use the link")
+    invite.add_argument("--qr", type=Path, help="where to write the QR code PNG")
+    invite.add_argument("--bot-username", help="the bot's @username (default: ask Telegram)")
+    invite.add_argument("--revoke", metavar="CODE", help="turn off an invite instead")
 
     i18n = commands.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=("extract", "update", "compile"))
@@ -91,6 +114,46 @@ def _run(args: argparse.Namespace) -> int:
             if args.db_command == "upgrade"
             else f"database schema is at {args.revision}"
         )
+    elif args.command == "project":
+        from bot import admin
+
+        if args.project_command == "create":
+            print(
+                asyncio.run(
+                    admin.create_project(
+                        settings,
+                        name=args.name,
+                        description=args.description,
+                        timezone=args.timezone,
+                        locale=args.locale,
+                        rules_file=args.rules_file,
+                        topics=args.topic,
+                    )
+                )
+            )
+        else:
+            print(asyncio.run(admin.list_projects(settings)))
+    elif args.command == "invite":
+        from bot import admin
+
+        if args.revoke:
+            print(asyncio.run(admin.revoke_invite(settings, args.revoke)))
+        elif args.project is None:
+            raise ConfigError("say which project: --project ID (see: coproduce project list)")
+        else:
+            print(
+                asyncio.run(
+                    admin.make_invite(
+                        settings,
+                        project_id=args.project,
+                        role=args.role,
+                        expires_days=args.expires_days,
+                        max_uses=args.max_uses,
+                        qr_path=args.qr,
+                        bot_username=args.bot_username,
+                    )
+                )
+            )
     elif args.command == "chat":
         from bot.chat import run_chat
 

@@ -132,21 +132,22 @@ async def redeem(
     if problem is not None:
         return problem
     project = await projects.get_project(session, invite.project_id)
+    role = Role(invite.role)
     current = await projects.role_in(session, project.id, participant.id)
-    if current is not None and _rank(current) >= _rank(invite.role):
-        return Joined(project, current)
+    if current is not None and _rank(Role(current)) >= _rank(role):
+        return Joined(project, Role(current))
     if not await invites.count_use(session, invite):
         return InviteProblem.USED_UP
-    await projects.set_role(session, project, participant, invite.role)
-    if invite.role != Role.PARTICIPANT:
+    await projects.set_role(session, project, participant, role)
+    if role != Role.PARTICIPANT:
         await audit.record(
             session,
             "role.grant",
             actor_id=invite.created_by,
             project_id=project.id,
-            detail=f"role={invite.role.value} via invite={invite.id} to={participant.id}",
+            detail=f"role={role.value} via invite={invite.id} to={participant.id}",
         )
-    return Joined(project, invite.role)
+    return Joined(project, role)
 
 
 def _rank(role: Role) -> int:

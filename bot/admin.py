@@ -1,0 +1,124 @@
+"""Command-line administration: projects and invites, for coordinators setting a team up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.services import invites
+from storage import projects
+from storage.db import create_engine, create_session_factory, upgrade
+from storage.models import Role
+
+
+async def _sessions(settings: Settings):
+    engine = create_engine(settings.resolved_database_url)
+    await upgrade(engine)
+    return engine, create_session_factory(engine)
+
+
+async def create_project(
+    settings: Settings,
+    *,
+    name: str,
+    description: str,
+    timezone: str | None,
+    locale: str | None,
+    rules_file: Path | None,
+    topics: list[str],
+) -> str:
+    rules = rules_file.read_text(encoding="utf-8").strip() if rules_file else ""
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            project = await projects.create_project(
+                session,
+                name,
+                description=description,
+                timezone=timezone or settings.timezone,
+                default_locale=locale or settings.default_locale,
+            )
+            project.ground_rules = rules
+            project.feedback_topics = "\n".join(topic.strip() for topic in topics if topic.strip())
+            await session.commit()
+            return f"project {project.id}: {project.name}"
+    finally:
+        await engine.dispose()
+
+
+async def list_projects(settings: Settings) -> str:
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            rows = await projects.all_projects(session)
+        return "\n".join(f"{p.id}\t{p.name}\t{p.timezone}\t{p.default_locale}" for p in rows) or (
+            "no projects yet: coproduce project create --name ..."
+        )
+    finally:
+        await engine.dispose()
+
+
+async def _bot_username(settings: Settings) -> str:
+    from bot.app import create_bot
+
+    bot = create_bot(settings.token(), settings.telegram_api_url)
+    try:
+        return (await bot.me()).username
+    finally:
+        await bot.session.close()
+
+
+async def make_invite(
+    settings: Settings,
+    *,
+    project_id: int,
+    role: str,
+    expires_days: int | None,
+    max_uses: int | None,
+    qr_path: Path | None,
+    bot_username: str | None,
+) -> str:
+    username = bot_username or await _bot_username(settings)
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            project = await projects.get_project(session, project_id)
+            if project is None:
+                raise ConfigError(f"there is no project {project_id}: see coproduce project list")
+            invite = await invites.create_invite(
+                session,
+                project,
+                Role(role),
+                expires_in=timedelta(days=expires_days) if expires_days else None,
+                max_uses=max_uses,
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    link = invites.deep_link(username, invite.code)
+    qr_path = qr_path or settings.data_dir / "invites" / f"{project.id}-{role}-{invite.id}.png"
+    qr_path.parent.mkdir(parents=True, exist_ok=True)
+    qr_path.write_bytes(invites.qr_png(link))
+    limits = []
+    if invite.expires_at:
+        limits.append(f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+    if invite.max_uses:
+        limits.append(f"{invite.max_uses} uses")
+    return (
+        f"{role} invite for {project.name}"
+        f"{' (' + ', '.join(limits) + ')' if limits else ''}:\n{link}\nQR code: {qr_path}"
+    )
+
+
+async def revoke_invite(settings: Settings, code: str) -> str:
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            found = await invites.revoke(session, code)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    if not found:
+        raise ConfigError("there is no invite with that code")
+    return "invite revoked: the link no longer works"
