@@ -1,7 +1,8 @@
 """How many updates per second the real bot handles, next to a bare aiogram echo bot.
 
-N simulated participants each send /start, press "English" and press "Open the menu", all at
-once, against the local Telegram emulator over HTTP on 127.0.0.1 (rate limits off: we measure
+N simulated participants each send /start, press "English" and press "Next" (the first steps
+of joining), all at once, against the local Telegram emulator over HTTP on 127.0.0.1
+(rate limits off: we measure
 our bot, not Telegram's limits). The real bot is built by `create_application`, as in
 production (SQLite persistence, SQL dialog state, i18n), and polled by the product's
 `ConfirmingPoller`. The echo bot is a plain aiogram Dispatcher making comparable Bot API calls
@@ -24,6 +25,7 @@ import logging
 import os
 import platform
 import shlex
+import signal
 import statistics
 import sys
 import tempfile
@@ -43,6 +45,7 @@ from bot.emulator import SimulatedUser, TelegramEmulator
 from bot.polling import ConfirmingPoller
 
 TOKEN = "123456789:" + "B" * 35
+ROOT = Path(__file__).resolve().parent.parent
 TARGET_UPDATES_PER_SECOND = 250
 STEP_TIMEOUT_SECONDS = 60
 
@@ -70,7 +73,7 @@ def _press(label: str) -> Callable[[SimulatedUser], Awaitable[dict[str, Any]]]:
 COPRODUCE_SCRIPT = (
     Step("/start", _send("/start"), "Please choose your language"),
     Step("English", _press("English"), "Welcome to Coproduce"),
-    Step("Open the menu", _press("Open the menu"), "Main menu. What would you like to do?"),
+    Step("Next", _press("Next"), "Before we start, here is what we keep."),
 )
 ECHO_SCRIPT = (
     Step("/start", _send("/start"), "You said /start"),
@@ -152,6 +155,56 @@ async def play(
 
 
 @contextlib.asynccontextmanager
+async def bot_process(*command: str, env: dict[str, str]) -> AsyncIterator[None]:
+    """A bot in its own process, as in production: Telegram (here the emulator, with the
+    participants) does not share the bot's interpreter and core."""
+    process = await asyncio.create_subprocess_exec(
+        *command, env={**os.environ, **env, "LOG_LEVEL": "WARNING"}, cwd=ROOT
+    )
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def coproduce_process(emulator: TelegramEmulator, database: Path) -> AsyncIterator[None]:
+    """The real bot started exactly as `coproduce run` starts it."""
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": emulator.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATA_DIR": str(database.parent),
+        "REDIS_URL": "",
+    }
+    async with bot_process(sys.executable, "-m", "bot", "run", env=env):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def echo_process(emulator: TelegramEmulator) -> AsyncIterator[None]:
+    command = (sys.executable, str(ROOT / "bench" / "dialog_throughput.py"), "--serve-echo")
+    command = (*command, emulator.api_url)
+    async with bot_process(*command, env={}):
+        yield
+
+
+async def serve_echo(api_url: str) -> None:
+    """The echo bot alone, polling until it is terminated (the child of `echo_process`)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with echo_bot_at(api_url):
+        await stop.wait()
+
+
+@contextlib.asynccontextmanager
 async def coproduce_bot(emulator: TelegramEmulator, database: Path) -> AsyncIterator[None]:
     """The real application, built and polled as production builds and polls it."""
     settings = Settings(
@@ -195,9 +248,15 @@ def echo_router() -> Router:
 
 @contextlib.asynccontextmanager
 async def echo_bot(emulator: TelegramEmulator) -> AsyncIterator[None]:
+    async with echo_bot_at(emulator.api_url):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def echo_bot_at(api_url: str) -> AsyncIterator[None]:
     dispatcher = Dispatcher()
     dispatcher.include_router(echo_router())
-    bot = create_bot(TOKEN, emulator.api_url)
+    bot = create_bot(TOKEN, api_url)
     try:
         async with polling(dispatcher, bot):
             yield
@@ -283,6 +342,7 @@ def report(results: list[Result], argv: list[str]) -> None:
         f"({platform.python_implementation()}), {platform.system()} {platform.machine()}"
     )
     print("rerun:   " + shlex.join([".venv/bin/python", "bench/dialog_throughput.py", *argv]))
+    print("bots run in their own process (as in production) unless --same-process")
     print()
     header = ("bot", "participants", "updates", "seconds", "updates/s", "p50 ms", "p99 ms")
     rows = [
@@ -299,8 +359,12 @@ def report(results: list[Result], argv: list[str]) -> None:
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
-                        enumerate(zip(row, widths, strict=True))))
+        print(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
     print()
     for r in results:
         calls = ", ".join(f"{m} {n / r.updates:.2f}" for m, n in r.api_calls.most_common())
@@ -340,6 +404,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--quick", action="store_true", help="smoke run: 30 participants, 2 warm-up"
     )
     parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run the bots in this process, beside the emulator (for a profiler)",
+    )
+    parser.add_argument("--serve-echo", metavar="API_URL", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--timeout", type=float, default=300, help="give up after this many seconds"
     )
     args = parser.parse_args(argv)
@@ -347,6 +417,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.participants, args.warmup = 30, 2
     if args.participants < 1:
         parser.error("--participants must be at least 1")
+    if args.warmup < 1:
+        # The first participant also proves the bot is polling before the counters start.
+        parser.error("--warmup must be at least 1")
     if args.database is not None and args.database.exists():
         # A participant already in the database goes straight to the menu, not the script.
         parser.error(f"--database {args.database} exists; give a new file")
@@ -362,7 +435,9 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 results.append(
                     await measure(
                         "coproduce",
-                        lambda emulator: coproduce_bot(emulator, database),
+                        lambda emulator: (
+                            coproduce_bot if args.same_process else coproduce_process
+                        )(emulator, database),
                         COPRODUCE_SCRIPT,
                         args.participants,
                         args.warmup,
@@ -372,7 +447,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 results.append(
                     await measure(
                         "bare aiogram echo",
-                        echo_bot,
+                        echo_bot if args.same_process else echo_process,
                         ECHO_SCRIPT,
                         args.participants,
                         args.warmup,
@@ -384,6 +459,9 @@ async def run(args: argparse.Namespace) -> list[Result]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.serve_echo:
+        asyncio.run(serve_echo(args.serve_echo))
+        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("aiogram", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

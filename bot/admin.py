@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.services import invites
@@ -25,10 +24,9 @@ async def create_project(
     description: str,
     timezone: str | None,
     locale: str | None,
-    rules_file: Path | None,
+    rules: str,
     topics: list[str],
 ) -> str:
-    rules = rules_file.read_text(encoding="utf-8").strip() if rules_file else ""
     engine, sessions = await _sessions(settings)
     try:
         async with sessions() as session:
@@ -39,7 +37,7 @@ async def create_project(
                 timezone=timezone or settings.timezone,
                 default_locale=locale or settings.default_locale,
             )
-            project.ground_rules = rules
+            project.ground_rules = rules.strip()
             project.feedback_topics = "\n".join(topic.strip() for topic in topics if topic.strip())
             await session.commit()
             return f"project {project.id}: {project.name}"
@@ -76,9 +74,9 @@ async def make_invite(
     role: str,
     expires_days: int | None,
     max_uses: int | None,
-    qr_path: Path | None,
     bot_username: str | None,
-) -> str:
+) -> tuple[str, str]:
+    """Returns the text to print and the deep link (for the QR code)."""
     username = bot_username or await _bot_username(settings)
     engine, sessions = await _sessions(settings)
     try:
@@ -97,18 +95,13 @@ async def make_invite(
     finally:
         await engine.dispose()
     link = invites.deep_link(username, invite.code)
-    qr_path = qr_path or settings.data_dir / "invites" / f"{project.id}-{role}-{invite.id}.png"
-    qr_path.parent.mkdir(parents=True, exist_ok=True)
-    qr_path.write_bytes(invites.qr_png(link))
     limits = []
     if invite.expires_at:
         limits.append(f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC")
     if invite.max_uses:
         limits.append(f"{invite.max_uses} uses")
-    return (
-        f"{role} invite for {project.name}"
-        f"{' (' + ', '.join(limits) + ')' if limits else ''}:\n{link}\nQR code: {qr_path}"
-    )
+    described = f"{role} invite for {project.name}"
+    return f"{described}{' (' + ', '.join(limits) + ')' if limits else ''}:\n{link}", link
 
 
 async def revoke_invite(settings: Settings, code: str) -> str:

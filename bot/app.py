@@ -13,10 +13,12 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import BgManagerFactory, setup_dialogs
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_bot_commands
 from bot.config import Settings
+from bot.delivery import DeliveryEngine, Pacer, PacerRequestMiddleware
 from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from dialogs.commands import commands_router
@@ -55,8 +57,13 @@ def create_dispatcher(
     default_timezone: str = "Europe/London",
     events_isolation: BaseEventIsolation | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
+    # The FSM middleware is registered below, after ours, so that it reads dialog state
+    # through the update's own session.
     dispatcher = Dispatcher(
-        storage=storage, events_isolation=events_isolation, default_timezone=default_timezone
+        storage=storage,
+        events_isolation=events_isolation,
+        disable_fsm=True,
+        default_timezone=default_timezone,
     )
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(commands_router(), dialogs_router(), fallback_router())
@@ -64,6 +71,7 @@ def create_dispatcher(
     # After setup_dialogs, so background dialog updates from jobs get a session and a language too.
     context = ContextMiddleware(sessions, i18n, default_locale)
     dispatcher.update.outer_middleware(context)
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.errors.outer_middleware(context)
     # Inner, so they run after aiogram-dialog found the dialog an update belongs to.
     for observer in (dispatcher.message, dispatcher.callback_query):
@@ -87,8 +95,24 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     bg_factory: BgManagerFactory
+    delivery: DeliveryEngine
+    scheduler: AsyncIOScheduler | None = None
+
+    async def start_background_work(self) -> None:
+        """The delivery engine and the scheduler's sweeps: for a running bot, not for tools."""
+        from bot.scheduler import start_scheduler
+
+        await self.delivery.start()
+        self.scheduler = start_scheduler(
+            self.settings.resolved_database_url, sessions=self.sessions, delivery=self.delivery
+        )
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            from bot.scheduler import stop_scheduler
+
+            stop_scheduler(self.scheduler)
+        await self.delivery.stop()
         await self.bot.session.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
@@ -123,7 +147,21 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         events_isolation=isolation,
     )
     bot = create_bot(token, settings.telegram_api_url)
-    app = Application(settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory)
+    # One pace for the whole process: the engine waits on it, replies to people are counted.
+    pacer = Pacer()
+    bot.session.middleware(PacerRequestMiddleware(pacer))
+    delivery = DeliveryEngine(
+        bot,
+        sessions,
+        i18n,
+        pacer=pacer,
+        default_locale=settings.default_locale,
+        default_timezone=settings.timezone,
+    )
+    dispatcher["delivery"] = delivery
+    app = Application(
+        settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory, delivery
+    )
     if set_commands:
         await set_bot_commands(bot, i18n)
     return app

@@ -108,6 +108,7 @@ async def run_chat(
             }
         )
         app = await create_application(demo_settings)
+        await app.start_background_work()
         if role == "facilitator":
             await _make_facilitator(app, DEMO_USER_ID)
         poller = ConfirmingPoller(app.dispatcher, app.bot, timeout=1)

@@ -126,7 +126,9 @@ def _run(args: argparse.Namespace) -> int:
                         description=args.description,
                         timezone=args.timezone,
                         locale=args.locale,
-                        rules_file=args.rules_file,
+                        rules=args.rules_file.read_text(encoding="utf-8")
+                        if args.rules_file
+                        else "",
                         topics=args.topic,
                     )
                 )
@@ -141,19 +143,22 @@ def _run(args: argparse.Namespace) -> int:
         elif args.project is None:
             raise ConfigError("say which project: --project ID (see: coproduce project list)")
         else:
-            print(
-                asyncio.run(
-                    admin.make_invite(
-                        settings,
-                        project_id=args.project,
-                        role=args.role,
-                        expires_days=args.expires_days,
-                        max_uses=args.max_uses,
-                        qr_path=args.qr,
-                        bot_username=args.bot_username,
-                    )
+            text, link = asyncio.run(
+                admin.make_invite(
+                    settings,
+                    project_id=args.project,
+                    role=args.role,
+                    expires_days=args.expires_days,
+                    max_uses=args.max_uses,
+                    bot_username=args.bot_username,
                 )
             )
+            from bot.services.invites import qr_png
+
+            qr_path = args.qr or settings.data_dir / "invites" / f"{link.rsplit('=', 1)[1]}.png"
+            qr_path.parent.mkdir(parents=True, exist_ok=True)
+            qr_path.write_bytes(qr_png(link))
+            print(f"{text}\nQR code for posters and leaflets: {qr_path}")
     elif args.command == "chat":
         from bot.chat import run_chat
 

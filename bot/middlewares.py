@@ -33,7 +33,7 @@ from bot.services import consent, people
 from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, Onboarding
 from storage import audit, participants, updates
 from storage.db import update_session
-from storage.fsm import forget_user_dialogs
+from storage.fsm import flush_dialog_state, forget_user_dialogs
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -49,9 +49,18 @@ class EndOfUpdate:
 
     def __init__(self) -> None:
         self._forget: list[int] = []
+        self._after_commit: list[Callable[[], Any]] = []
 
     def forget_dialogs(self, telegram_id: int) -> None:
         self._forget.append(telegram_id)
+
+    def after_commit(self, callback: Callable[[], Any]) -> None:
+        """Run once the update's writes are committed (e.g. wake the delivery engine)."""
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
 
     async def run(self, storage: BaseStorage | None) -> None:
         for telegram_id in self._forget:
@@ -67,6 +76,17 @@ class ContextMiddleware(BaseMiddleware):
         self.i18n = i18n
         self.default_locale = default_locale
 
+    async def _participant(self, session: AsyncSession, telegram_id: int):
+        participant = await participants.get_by_telegram_id(session, telegram_id)
+        if participant is not None:
+            participants.touch(participant)
+            return participant
+        # A newcomer's row is committed at once, so the rest of the update holds no write lock
+        # (SQLite has one) until its end. Nothing else is pending in the session yet.
+        await participants.add_if_missing(session, telegram_id)
+        await session.commit()
+        return await participants.get_by_telegram_id(session, telegram_id)
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = event.update_id if _is_telegram_update(event) else None
         async with self.sessions() as session:
@@ -77,7 +97,7 @@ class ContextMiddleware(BaseMiddleware):
             participant = None
             locale = self.default_locale
             if user is not None and not user.is_bot:
-                participant = await participants.get_or_create(session, user.id)
+                participant = await self._participant(session, user.id)
                 if update_id is not None and participant.unreachable_since is not None:
                     participant.unreachable_since = None  # they wrote to us: reachable again
                 locale = participant.locale or suggest_locale(
@@ -93,6 +113,7 @@ class ContextMiddleware(BaseMiddleware):
             )
             with update_session(session), self.i18n.context(), self.i18n.use_locale(locale):
                 result = await handler(event, data)
+                await flush_dialog_state(session)
                 await end_of_update.run(data.get("fsm_storage"))
             if update_id is not None:
                 # Marked in the same transaction as the handler's writes: both land, or neither.
@@ -103,6 +124,8 @@ class ContextMiddleware(BaseMiddleware):
                 # The same update handled twice at once (a webhook retry racing the first try).
                 await session.rollback()
                 log.warning("update %s was handled concurrently; kept the first", update_id)
+            else:
+                end_of_update.committed()
             return result
 
 

@@ -28,6 +28,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = await create_application(settings)
+    await app.start_background_work()
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     poller = ConfirmingPoller(app.dispatcher, app.bot)
@@ -50,6 +51,7 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
         )
     secret = settings.webhook_secret.get_secret_value()
     app = await create_application(settings)
+    await app.start_background_work()
     # handle_in_background=False: Telegram gets its 200 only after the update was handled,
     # so a crash mid-update means Telegram sends it again (and the handled-ids record dedups).
     handler = SimpleRequestHandler(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -61,8 +62,94 @@ def current_update_session() -> AsyncSession | None:
     return _update_session.get()
 
 
+class SQLiteWriteGate:
+    """One writing session at a time, queued in this process.
+
+    SQLite has a single write lock. Writers that find it taken wait in SQLite's busy handler,
+    which sleeps in growing steps (up to 100 ms) and leaves the lock idle meanwhile; under load
+    most of the time goes there. Queuing writers here instead hands the lock straight on.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def enter(self, session: GatedSession) -> None:
+        if not session.info.get(_HOLDS_GATE):
+            await self._lock.acquire()
+            session.info[_HOLDS_GATE] = True
+
+    def leave(self, session: GatedSession) -> None:
+        if session.info.pop(_HOLDS_GATE, False):
+            self._lock.release()
+
+
+_GATE = "sqlite_write_gate"
+_HOLDS_GATE = "holds_sqlite_write_gate"
+
+
+class GatedSession(AsyncSession):
+    """A session that passes the write gate before its first write, and leaves it when its
+    transaction ends. Reads never wait (WAL lets them run beside a writer)."""
+
+    async def _before(self, statement=None) -> None:
+        gate: SQLiteWriteGate | None = self.info.get(_GATE)
+        if gate is None:
+            return
+        writes = getattr(statement, "is_dml", False) or self.new or self.dirty or self.deleted
+        if writes:
+            await gate.enter(self)
+
+    def _after_transaction(self) -> None:
+        gate: SQLiteWriteGate | None = self.info.get(_GATE)
+        if gate is not None:
+            gate.leave(self)
+
+    async def execute(self, statement, *args, **kwargs):
+        await self._before(statement)
+        return await super().execute(statement, *args, **kwargs)
+
+    async def scalar(self, statement, *args, **kwargs):
+        await self._before(statement)
+        return await super().scalar(statement, *args, **kwargs)
+
+    async def scalars(self, statement, *args, **kwargs):
+        await self._before(statement)
+        return await super().scalars(statement, *args, **kwargs)
+
+    async def get(self, *args, **kwargs):
+        await self._before()
+        return await super().get(*args, **kwargs)
+
+    async def flush(self, objects=None) -> None:
+        await self._before()
+        await super().flush(objects)
+
+    async def commit(self) -> None:
+        try:
+            await self._before()
+            await super().commit()
+        finally:
+            self._after_transaction()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._after_transaction()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._after_transaction()
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    if engine.dialect.name != "sqlite":
+        return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(
+        engine, class_=GatedSession, expire_on_commit=False, info={_GATE: SQLiteWriteGate()}
+    )
 
 
 def alembic_config(connection=None) -> Config:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -18,6 +17,33 @@ from storage.types import utcnow
 from storage.upsert import insert_for
 
 _TABLE = FsmRecord.__table__
+_PENDING = "fsm_pending_writes"
+_CACHE = "fsm_read_cache"
+
+
+def _pending(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    return session.info.setdefault(_PENDING, {})
+
+
+async def _select(session: AsyncSession, key: str) -> tuple[str | None, str] | None:
+    row = (
+        await session.execute(select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == key))
+    ).first()
+    return None if row is None else (row.state, row.data)
+
+
+async def _upsert(session: AsyncSession, key: str, values: dict[str, Any]) -> None:
+    values = {**values, "updated_at": utcnow()}
+    statement = insert_for(session.bind.dialect.name, _TABLE).values(key=key, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=values))
+
+
+async def flush_dialog_state(session: AsyncSession) -> None:
+    """Write what dialogs changed during this update (called just before its commit)."""
+    pending = session.info.pop(_PENDING, {})
+    session.info.pop(_CACHE, None)
+    for key, values in sorted(pending.items()):
+        await _upsert(session, key, values)
 
 
 class SQLStorage(BaseStorage):
@@ -32,35 +58,31 @@ class SQLStorage(BaseStorage):
         # aiogram-dialog keeps its stacks under their own "destiny"; the key must include it.
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
 
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        """The update's own session while an update is handled (it commits); else a short one."""
+    async def _write(self, key: StorageKey, **values: Any) -> None:
         shared = current_update_session()
         if shared is not None:
-            yield shared
+            # Written at the end of the update, with everything else it wrote: SQLite's one
+            # write lock is then held for a moment, not across the update's calls to Telegram.
+            _pending(shared).setdefault(self._keys.build(key), {}).update(values)
             return
         async with self._sessions() as session:
-            yield session
+            await _upsert(session, self._keys.build(key), values)
             await session.commit()
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
-        async with self._session() as session:
-            dialect = session.bind.dialect.name
-            values["updated_at"] = utcnow()
-            statement = insert_for(dialect, _TABLE).values(key=self._keys.build(key), **values)
-            statement = statement.on_conflict_do_update(index_elements=["key"], set_=values)
-            await session.execute(statement)
-
     async def _read(self, key: StorageKey) -> tuple[str | None, str] | None:
-        async with self._session() as session:
-            row = (
-                await session.execute(
-                    select(_TABLE.c.state, _TABLE.c.data).where(
-                        _TABLE.c.key == self._keys.build(key)
-                    )
-                )
-            ).first()
-        return None if row is None else (row.state, row.data)
+        built = self._keys.build(key)
+        shared = current_update_session()
+        if shared is None:
+            async with self._sessions() as session:
+                return await _select(session, built)
+        cache = shared.info.setdefault(_CACHE, {})
+        if built not in cache:
+            cache[built] = await _select(shared, built)
+        row, pending = cache[built], _pending(shared).get(built)
+        if pending is None:
+            return row
+        state, data = row if row is not None else (None, "{}")
+        return pending.get("state", state), pending.get("data", data)
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -82,15 +104,16 @@ class SQLStorage(BaseStorage):
 
     async def forget_user(self, user_id: int) -> int:
         """Delete every dialog record of this person's private chat (for erasure)."""
-        async with self._session() as session:
-            result = await session.execute(
-                delete(_TABLE).where(
-                    or_(
-                        _TABLE.c.key.like(f"%:{int(user_id)}:%"),
-                        _TABLE.c.key.like(f"%:{int(user_id)}"),
-                    )
-                )
-            )
+        statement = delete(_TABLE).where(
+            or_(_TABLE.c.key.like(f"%:{int(user_id)}:%"), _TABLE.c.key.like(f"%:{int(user_id)}"))
+        )
+        shared = current_update_session()
+        if shared is not None:
+            await flush_dialog_state(shared)  # nothing written later may bring them back
+            return (await shared.execute(statement)).rowcount or 0
+        async with self._sessions() as session:
+            result = await session.execute(statement)
+            await session.commit()
         return result.rowcount or 0
 
 

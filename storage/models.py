@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, SmallInteger, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -167,3 +175,118 @@ class AuditEntry(SQLModel, table=True):
     )
     action: str = Field(max_length=64)
     detail: str = Field(default="", max_length=255)
+
+
+# -- Delivery: everything the bot sends unprompted, and the recurring check-ins -------------------
+# (imports kept here so this section stands alone; see bot/delivery and bot/services/delivery.py)
+
+from datetime import date  # noqa: E402
+
+from sqlalchemy import Boolean, Date, Float, Index, LargeBinary, Unicode  # noqa: E402
+
+
+class OutboxKind(StrEnum):
+    """What an unprompted message is; its priority under the weekly cap is in services.delivery."""
+
+    REMINDER = "reminder"  # for a meeting they said yes to
+    WE_DID = "we_did"  # "you said, we did" about their own feedback
+    THANKS = "thanks"
+    BROADCAST = "broadcast"
+    NUDGE = "nudge"
+    CHECKIN = "checkin"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # the request may be in flight: after a crash it is sent again
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    DEFERRED = "deferred"  # waiting: quiet hours, pause, the weekly cap, or a retry
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One unprompted message (a broadcast, a reminder, a check-in ...), a version per language."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: OutboxKind = Field(sa_column=Column(String(16), nullable=False))
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_by: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    send_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The language it was written in: the fallback for a recipient with no version of their own.
+    source_locale: str = Field(max_length=8)
+    # JSON object {locale: text}. Empty when text_key is set.
+    texts: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # A catalog message rendered in each recipient's language at send time (check-ins).
+    text_key: str | None = Field(default=None, max_length=64)
+    photo_file_id: str | None = Field(default=None, max_length=255)
+    document_file_id: str | None = Field(default=None, max_length=255)
+    # What a button on it would start (e.g. "checkin:pulse"); a later dialog attaches the button.
+    action: str | None = Field(default=None, max_length=64)
+
+
+class OutboxDelivery(SQLModel, table=True):
+    """One recipient of one outbox message, and how far it got."""
+
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (
+        UniqueConstraint("message_id", "participant_id"),
+        Index("ix_outbox_delivery_due", "state", "due_at"),
+        Index("ix_outbox_delivery_sent", "participant_id", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox_message.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE")
+    priority: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    state: DeliveryState = Field(sa_column=Column(String(16), nullable=False))
+    # Why it is deferred, failed or blocked: "quiet_hours", "paused", "over_cap", "retry", ...
+    reason: str | None = Field(default=None, max_length=32)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    # An engine holds the row until then; a crashed engine's rows come back after it.
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    telegram_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+
+
+class CheckinSchedule(SQLModel, table=True):
+    """A project's recurring check-in: every N weeks on a weekday at a local time."""
+
+    __tablename__ = "checkin_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    # What the check-in starts: "pulse" or "feedback".
+    start: str = Field(max_length=16)
+    every_weeks: int = 1
+    weekday: int = Field(sa_column=Column(SmallInteger, nullable=False))  # 0 = Monday
+    minute_of_day: int = Field(sa_column=Column(SmallInteger, nullable=False))  # project's zone
+    # The first day it ran (or will run): "every second week" counts from here.
+    first_on: date = Field(sa_column=Column(Date, nullable=False))
+    next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SchedulerJob(SQLModel, table=True):
+    """APScheduler's job store table, described here so that the migrations own it."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: str = Field(sa_column=Column(Unicode(191), primary_key=True))
+    next_run_time: float | None = Field(
+        default=None, sa_column=Column(Float(25), index=True, nullable=True)
+    )
+    job_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Participant
 from storage.types import utcnow
+from storage.upsert import insert_for
 
 # Refreshing "last seen" on every tap would write on every update; once an hour is enough.
 _LAST_SEEN_RESOLUTION = timedelta(hours=1)
@@ -25,19 +25,27 @@ async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> Partici
 async def get_or_create(session: AsyncSession, telegram_id: int) -> Participant:
     participant = await get_by_telegram_id(session, telegram_id)
     if participant is None:
-        participant = Participant(telegram_id=telegram_id)
-        try:
-            async with session.begin_nested():
-                session.add(participant)
-        except IntegrityError:
-            # Two updates from a new person at once: the other one created the row.
-            participant = await get_by_telegram_id(session, telegram_id)
-            assert participant is not None
-        return participant
+        await add_if_missing(session, telegram_id)
+        participant = await get_by_telegram_id(session, telegram_id)
+    else:
+        touch(participant)
+    return participant
+
+
+async def add_if_missing(session: AsyncSession, telegram_id: int) -> None:
+    table = Participant.__table__
+    now = utcnow()
+    statement = insert_for(session.bind.dialect.name, table).values(
+        telegram_id=telegram_id, created_at=now, last_seen_at=now, messages_per_week=3
+    )
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["telegram_id"]))
+
+
+def touch(participant: Participant) -> None:
+    """Note that they were here, at most once an hour (a write on every tap would be waste)."""
     now = utcnow()
     if now - participant.last_seen_at > _LAST_SEEN_RESOLUTION:
         participant.last_seen_at = now
-    return participant
 
 
 async def set_locale(session: AsyncSession, participant: Participant, locale: str) -> None:

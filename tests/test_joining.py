@@ -214,3 +214,38 @@ async def test_forget_can_be_cancelled_at_either_step(emulator, start_bot):
     await settle(emulator, await kai.press("No, keep it"))
     async with running.app.sessions() as session:
         assert await participants.get_by_telegram_id(session, 6013) is not None
+
+
+async def test_a_participant_who_paused_gets_no_broadcast_until_they_turn_messages_on(
+    emulator, start_bot
+):
+    from bot.services.delivery import enqueue_message
+    from storage.models import OutboxKind
+    from storage.types import utcnow
+
+    running = await start_bot()
+    await running.app.delivery.start()
+    lia = await join(emulator, 6020, language="Cymraeg")
+    mo = await join(emulator, 6021)
+    await settle(emulator, await lia.send_text("/pause"))
+    await settle(emulator, await lia.press(lia.buttons[-2]))  # "pause until I turn it on"
+    async with running.app.sessions() as session:
+        ids = [
+            (await participants.get_by_telegram_id(session, telegram_id)).id
+            for telegram_id in (6020, 6021)
+        ]
+        await enqueue_message(
+            session,
+            kind=OutboxKind.BROADCAST,
+            recipients=ids,
+            now=utcnow(),
+            source_locale="en",
+            texts={"en": "The new timetable starts on Monday.", "cy": "Mae'r amserlen newydd."},
+        )
+        await session.commit()
+    running.app.delivery.wake()
+    await mo.wait_for_message(lambda m: m.text == "The new timetable starts on Monday.")
+    assert not any("amserlen" in (m.text or "") for m in lia.messages)
+
+    await settle(emulator, await lia.press(lia.buttons[0]))  # turn messages on again
+    await lia.wait_for_message(lambda m: m.text == "Mae'r amserlen newydd.", timeout=10)

@@ -121,6 +121,10 @@ def test_every_state_has_a_window():
 @pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason="PostgreSQL and Redis URLs not set")
 async def test_a_dialog_survives_a_restart_on_postgresql_and_redis(emulator, start_bot, tmp_path):
     url = await fresh_database_url("postgresql", tmp_path)
+    from redis.asyncio import Redis
+
+    async with Redis.from_url(REDIS_URL) as redis:
+        await redis.flushdb()  # the tests' own Redis database: no dialog left from a past run
     first = await start_bot(database_url=url, redis_url=REDIS_URL)
     ann = emulator.user(4200, first_name="Ann", language_code="pl")
     await settle(emulator, await ann.send_text("/start"))

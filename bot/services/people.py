@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
+from bot.services import delivery
 from storage import participants, projects
 from storage.models import Participant, Role
 from storage.types import utcnow
@@ -132,6 +133,7 @@ async def set_quiet_hours(session: AsyncSession, participant: Participant, choic
     window = QUIET_HOURS_CHOICES[choice]
     participant.quiet_start, participant.quiet_end = window if window else (None, None)
     session.add(participant)
+    await delivery.resume_deliveries(session, participant.id, utcnow())
 
 
 async def set_timezone(session: AsyncSession, participant: Participant, zone: str) -> None:
@@ -139,6 +141,8 @@ async def set_timezone(session: AsyncSession, participant: Participant, zone: st
         raise InvalidChoice(zone)
     participant.timezone = zone
     session.add(participant)
+    if participant.id is not None:
+        await delivery.resume_deliveries(session, participant.id, utcnow())
 
 
 async def pause(
@@ -154,9 +158,11 @@ async def pause(
 
 
 async def resume(session: AsyncSession, participant: Participant) -> None:
+    """Messages that waited during the pause are looked at again now."""
     participant.paused_at = None
     participant.paused_until = None
     session.add(participant)
+    await delivery.resume_deliveries(session, participant.id, utcnow())
 
 
 def is_paused(participant: Participant, now: datetime | None = None) -> bool:

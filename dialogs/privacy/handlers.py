@@ -30,6 +30,7 @@ async def on_pause_open(callback: CallbackQuery, _w: Any, manager: DialogManager
 async def on_resume(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
     data = manager.middleware_data
     await people.resume(data["session"], data["participant"])
+    data["end_of_update"].after_commit(data["delivery"].wake)
     await callback.answer(_("Welcome back. Messages are on again."))
 
 

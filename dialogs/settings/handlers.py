@@ -16,6 +16,8 @@ def _session_and_person(manager: DialogManager):
 
 
 async def _saved(callback: CallbackQuery, manager: DialogManager) -> None:
+    data = manager.middleware_data
+    data["end_of_update"].after_commit(data["delivery"].wake)  # a change may free held messages
     await callback.answer(_("Saved."))
     await manager.switch_to(Settings.main)
 

@@ -1,0 +1,167 @@
+"""Recurring sweeps on APScheduler 3.11: what is due lives in the database, the jobs look for it.
+
+Jobs have fixed ids, are replaced (never added again) on every start, run in UTC, and are stored
+in the application's database (APScheduler's SQLAlchemyJobStore, a synchronous driver on the
+same database). A job store that cannot be reached is an error at start, never a silent fallback
+to memory. Job functions are referenced as text ("bot.scheduler:sweep_checkins"), take only plain
+values, and find the running application's pieces in `_context`, set once by `start_scheduler`.
+
+Because each sweep asks the database what is due *now*, work that fell due while the bot was
+down runs once after restart (coalesce=True: one run, not one per missed interval).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import ConfigError
+from bot.delivery.engine import DeliveryEngine
+from bot.services import delivery as delivery_rules
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    job_id: str
+    func: str
+    every_seconds: int
+
+
+# What the scheduler runs. Reminders and deadlines join here when meetings exist.
+SWEEPS = (
+    Sweep("outbox-sweep", "bot.scheduler:sweep_outbox", 30),
+    Sweep("checkins-sweep", "bot.scheduler:sweep_checkins", 60),
+)
+MISFIRE_GRACE_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class JobContext:
+    sessions: async_sessionmaker[AsyncSession]
+    delivery: DeliveryEngine | None
+    clock: Callable[[], datetime] = utcnow
+
+
+_context: JobContext | None = None
+
+
+def set_context(context: JobContext | None) -> None:
+    global _context
+    _context = context
+
+
+def _require_context() -> JobContext:
+    if _context is None:
+        raise RuntimeError("the scheduler's jobs run only after start_scheduler()")
+    return _context
+
+
+def jobstore_url(database_url: str) -> str:
+    """The synchronous URL of the application's database, for APScheduler's job store."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend not in _SYNC_DRIVERS:
+        raise ConfigError(f"the scheduler cannot store its jobs in a {backend} database")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError("the scheduler needs a database file, not an in-memory SQLite")
+    return url.set(drivername=_SYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def create_scheduler(database_url: str) -> AsyncIOScheduler:
+    url = jobstore_url(database_url)
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 30}}
+    store = SQLAlchemyJobStore(url=url, engine_options=options)
+    return AsyncIOScheduler(
+        jobstores={"default": store},
+        timezone="UTC",
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+    )
+
+
+def _check_store(scheduler: AsyncIOScheduler) -> None:
+    store = scheduler._jobstores.get("default")  # built by create_scheduler
+    if not isinstance(store, SQLAlchemyJobStore):
+        raise ConfigError("the scheduler's job store is not the database")
+    try:
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        raise ConfigError(
+            f"the scheduler cannot reach its job store ({type(error).__name__})"
+        ) from error
+
+
+def start_scheduler(
+    database_url: str,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery: DeliveryEngine | None,
+    clock: Callable[[], datetime] = utcnow,
+    scheduler: AsyncIOScheduler | None = None,
+) -> AsyncIOScheduler:
+    """Build (unless given), register the jobs under their fixed ids, and start. Call it from
+    inside the running event loop."""
+    scheduler = scheduler or create_scheduler(database_url)
+    _check_store(scheduler)
+    set_context(JobContext(sessions=sessions, delivery=delivery, clock=clock))
+    scheduler.start()
+    for sweep in SWEEPS:
+        scheduler.add_job(
+            sweep.func,
+            "interval",
+            seconds=sweep.every_seconds,
+            id=sweep.job_id,
+            name=sweep.job_id,
+            replace_existing=True,
+        )
+    log.info("scheduler started with %d jobs", len(SWEEPS))
+    return scheduler
+
+
+def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    set_context(None)
+
+
+# -- the jobs ----------------------------------------------------------------------------------
+
+
+async def sweep_outbox() -> None:
+    """Deliveries whose wait ended (quiet hours, a pause, a retry) are due: wake the engine.
+    It also polls by itself; this keeps it honest if a wake-up was missed."""
+    context = _require_context()
+    if context.delivery is not None:
+        context.delivery.wake()
+
+
+async def sweep_checkins() -> int:
+    """Queue the check-ins that are due and move each schedule on, in one transaction."""
+    context = _require_context()
+    async with context.sessions() as session:
+        queued = await delivery_rules.run_due_checkins(session, context.clock())
+        await session.commit()
+    if queued:
+        log.info("queued %d check-ins", len(queued))
+        if context.delivery is not None:
+            context.delivery.wake()
+    return len(queued)

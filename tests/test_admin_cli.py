@@ -1,0 +1,54 @@
+"""A coordinator sets a team up from the command line: a project, then invites with QR codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PIL import Image
+
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "DATABASE_URL": "", "LOG_LEVEL": "WARNING"},
+    )
+
+
+def test_a_coordinator_creates_a_project_and_an_invite_with_a_qr_code(tmp_path):
+    (tmp_path / "rules.txt").write_text("Listen first.\nEvery voice counts.\n")
+    created = _cli(
+        "project", "create", "--name", "Youth panel", "--rules-file", "rules.txt",
+        "--topic", "Waiting times", cwd=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "project 1: Youth panel" in created.stdout
+    listed = _cli("project", "list", cwd=tmp_path)
+    assert "1\tYouth panel\tEurope/London" in listed.stdout
+
+    invite = _cli(
+        "invite", "--project", "1", "--role", "facilitator", "--expires-days", "7",
+        "--max-uses", "2", "--bot-username", "coproduce_bot", cwd=tmp_path,
+    )  # fmt: skip
+    assert invite.returncode == 0, invite.stderr
+    link = next(line for line in invite.stdout.splitlines() if line.startswith("https://"))
+    code = link.split("start=")[1]
+    assert link.startswith("https://t.me/coproduce_bot?start=") and 16 <= len(code) <= 64
+    assert "expires" in invite.stdout and "2 uses" in invite.stdout
+    qr = tmp_path / "data" / "invites" / f"{code}.png"
+    with Image.open(qr) as image:
+        assert image.format == "PNG" and image.size[0] >= 200
+
+    revoked = _cli("invite", "--revoke", code, cwd=tmp_path)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+
+
+def test_an_invite_for_a_missing_project_is_one_plain_line(tmp_path):
+    result = _cli("invite", "--project", "42", "--bot-username", "coproduce_bot", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "project list" in result.stderr
