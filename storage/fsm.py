@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -19,6 +20,8 @@ from storage.upsert import insert_for
 _TABLE = FsmRecord.__table__
 _PENDING = "fsm_pending_writes"
 _CACHE = "fsm_read_cache"
+_LOADED = "fsm_chats_loaded"
+_EMPTY = (None, "{}")
 
 
 def _pending(session: AsyncSession) -> dict[str, dict[str, Any]]:
@@ -38,11 +41,30 @@ async def _upsert(session: AsyncSession, key: str, values: dict[str, Any]) -> No
     await session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=values))
 
 
+async def _select_chat(session: AsyncSession, base: str) -> dict[str, tuple[str | None, str]]:
+    """Every record of one chat (its state, dialog stack and open dialogs) in one query.
+    A key range rather than LIKE, so PostgreSQL's primary-key index serves it too."""
+    rows = await session.execute(
+        select(_TABLE.c.key, _TABLE.c.state, _TABLE.c.data).where(
+            or_(_TABLE.c.key == base, _TABLE.c.key.between(base + ":", base + ";"))
+        )
+    )
+    return {row.key: (row.state, row.data) for row in rows}
+
+
 async def flush_dialog_state(session: AsyncSession) -> None:
-    """Write what dialogs changed during this update (called just before its commit)."""
+    """Write what dialogs changed during this update (called just before its commit).
+    A record left with no state and no data is deleted: closed dialogs do not pile up."""
     pending = session.info.pop(_PENDING, {})
-    session.info.pop(_CACHE, None)
+    cache = session.info.pop(_CACHE, {})
+    session.info.pop(_LOADED, None)
     for key, values in sorted(pending.items()):
+        state, data = cache.get(key) or _EMPTY
+        final = (values.get("state", state), values.get("data", data))
+        if final == _EMPTY:
+            if cache.get(key) is not None:
+                await session.execute(delete(_TABLE).where(_TABLE.c.key == key))
+            continue
         await _upsert(session, key, values)
 
 
@@ -69,6 +91,10 @@ class SQLStorage(BaseStorage):
             await _upsert(session, self._keys.build(key), values)
             await session.commit()
 
+    def _chat_base(self, key: StorageKey) -> str:
+        """The part of every key of this chat before its destiny."""
+        return self._keys.build(replace(key, destiny="\x00"))[: -len(":\x00")]
+
     async def _read(self, key: StorageKey) -> tuple[str | None, str] | None:
         built = self._keys.build(key)
         shared = current_update_session()
@@ -76,9 +102,14 @@ class SQLStorage(BaseStorage):
             async with self._sessions() as session:
                 return await _select(session, built)
         cache = shared.info.setdefault(_CACHE, {})
-        if built not in cache:
+        loaded = shared.info.setdefault(_LOADED, set())
+        base = self._chat_base(key)
+        if base not in loaded and built.startswith(base):
+            cache.update(await _select_chat(shared, base))
+            loaded.add(base)
+        elif built not in cache and not built.startswith(base):
             cache[built] = await _select(shared, built)
-        row, pending = cache[built], _pending(shared).get(built)
+        row, pending = cache.get(built), _pending(shared).get(built)
         if pending is None:
             return row
         state, data = row if row is not None else (None, "{}")
