@@ -32,3 +32,24 @@ async def test_dialog_state_in_redis_outlives_the_connection():
     await storage.redis.delete(storage.key_builder.build(key, "data"))
     await storage.close()
     await isolation.close()
+
+
+async def test_forgetting_a_person_removes_their_dialogs_from_redis():
+    from storage.fsm import forget_user_dialogs
+
+    settings = Settings(_env_file=None, redis_url=REDIS_URL)
+    storage, isolation = _state_storage(settings, sessions=None)
+    person, other = 7_100_000 + uuid.uuid4().int % 1000, 7_200_000
+    keys = [
+        StorageKey(bot_id=1, chat_id=person, user_id=person, destiny="aiogd:stack"),
+        StorageKey(bot_id=1, chat_id=person, user_id=person, destiny="aiogd:context:abc"),
+    ]
+    kept = StorageKey(bot_id=1, chat_id=other, user_id=other, destiny="aiogd:stack")
+    for key in [*keys, kept]:
+        await storage.set_data(key, {"name": "Quillfeather"})
+    assert await forget_user_dialogs(storage, person) == 2
+    assert [await storage.get_data(key) for key in keys] == [{}, {}]
+    assert await storage.get_data(kept) == {"name": "Quillfeather"}
+    await forget_user_dialogs(storage, other)
+    await storage.close()
+    await isolation.close()
