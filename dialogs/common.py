@@ -107,6 +107,20 @@ def picker(widget_id: str, items_key: str, on_click, *, numeric: bool = False) -
     )
 
 
+async def ask_for_a_shorter_name(message: Message, manager: DialogManager, limit: int) -> None:
+    await message.answer(
+        _("Please type a name of up to {limit} letters, or tap Skip.").format(limit=limit)
+    )
+    manager.show_mode = ShowMode.SEND
+
+
+async def ask_for_a_known_timezone(message: Message, manager: DialogManager) -> None:
+    await message.answer(
+        _("Sorry, I do not know that time zone. Tap a button, or type one like Europe/London.")
+    )
+    manager.show_mode = ShowMode.SEND
+
+
 async def on_unexpected_input(message: Message, _widget: Any, manager: DialogManager) -> None:
     if message.text:
         await message.answer(_("Sorry, I did not understand that. Please use the buttons."))

@@ -5,11 +5,12 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog import DialogManager, StartMode
 from aiogram_dialog.widgets.input import ManagedTextInput
 
 from bot.commands import refresh_staff_commands
 from bot.services import consent, invites, people, privacy
+from dialogs.common import ask_for_a_known_timezone, ask_for_a_shorter_name
 from dialogs.invite_messages import invite_problem_text
 from dialogs.states import MainMenu, Onboarding
 from storage import projects
@@ -122,12 +123,7 @@ async def on_name_typed(
 ) -> None:
     name = people.clean_name(text)
     if name is None:
-        await message.answer(
-            _("Please type a name of up to {limit} letters, or tap Skip.").format(
-                limit=people.NAME_MAX_LENGTH
-            )
-        )
-        manager.show_mode = ShowMode.SEND
+        await ask_for_a_shorter_name(message, manager, people.NAME_MAX_LENGTH)
         return
     data = _data(manager)
     await people.set_display_name(data["session"], data["participant"], name)
@@ -171,9 +167,6 @@ async def on_timezone_typed(
 ) -> None:
     zone = text.strip().replace(" ", "_")
     if not people.valid_timezone(zone):
-        await message.answer(
-            _("Sorry, I do not know that time zone. Tap a button, or type one like Europe/London.")
-        )
-        manager.show_mode = ShowMode.SEND
+        await ask_for_a_known_timezone(message, manager)
         return
     await _finish(manager, zone)

@@ -8,6 +8,7 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import ManagedTextInput
 
 from bot.services import people
+from dialogs.common import ask_for_a_known_timezone, ask_for_a_shorter_name
 from dialogs.states import Settings
 
 
@@ -51,10 +52,7 @@ async def on_timezone_typed(message: Message, _w: ManagedTextInput, manager: Dia
     try:
         await people.set_timezone(*_session_and_person(manager), zone)
     except people.InvalidChoice:
-        await message.answer(
-            _("Sorry, I do not know that time zone. Tap a button, or type one like Europe/London.")
-        )
-        manager.show_mode = ShowMode.SEND
+        await ask_for_a_known_timezone(message, manager)
         return
     await manager.switch_to(Settings.main, show_mode=ShowMode.SEND)
 
@@ -82,12 +80,7 @@ async def on_toggle_use_name(callback: CallbackQuery, _w: Any, manager: DialogMa
 async def on_name_typed(message: Message, _w: ManagedTextInput, manager: DialogManager, text):
     name = people.clean_name(text)
     if name is None:
-        await message.answer(
-            _("Please type a name of up to {limit} letters, or tap Skip.").format(
-                limit=people.NAME_MAX_LENGTH
-            )
-        )
-        manager.show_mode = ShowMode.SEND
+        await ask_for_a_shorter_name(message, manager, people.NAME_MAX_LENGTH)
         return
     await people.set_display_name(*_session_and_person(manager), name)
     await manager.switch_to(Settings.main, show_mode=ShowMode.SEND)
