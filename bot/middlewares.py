@@ -18,7 +18,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import suggest_locale
 from bot.services import consent, people
-from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, Onboarding
+from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, MainMenu, Onboarding
 from storage import audit, participants, updates
 from storage.db import update_session
 from storage.fsm import flush_dialog_state, forget_user_dialogs
@@ -70,16 +71,37 @@ class EndOfUpdate:
 
 class ContextMiddleware(BaseMiddleware):
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], i18n: I18n, default_locale: str
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        i18n: I18n,
+        default_locale: str,
+        isolation: BaseEventIsolation | None = None,
     ) -> None:
         self.sessions = sessions
         self.i18n = i18n
         self.default_locale = default_locale
+        self.isolation = isolation or SimpleEventIsolation()
 
-    async def _participant(self, session: AsyncSession, telegram_id: int):
+    @staticmethod
+    def _chat_key(bot: Any, data: dict[str, Any]) -> StorageKey | None:
+        user, chat = data.get("event_from_user"), data.get("event_chat")
+        if user is None:
+            return None
+        # Not aiogram's FSM key: its middleware locks that one inside ours.
+        return StorageKey(
+            bot_id=bot.id if bot else 0,
+            chat_id=chat.id if chat else user.id,
+            user_id=user.id,
+            destiny="coproduce:update",
+        )
+
+    async def _participant(self, session: AsyncSession, telegram_id: int, *, create: bool):
+        """Only a person's own message creates their record: a job never brings back someone
+        who was erased."""
         participant = await participants.get_by_telegram_id(session, telegram_id)
-        if participant is not None:
-            participants.touch(participant)
+        if participant is not None or not create:
+            if participant is not None:
+                participants.touch(participant)
             return participant
         # A newcomer's row is committed at once, so the rest of the update holds no write lock
         # (SQLite has one) until its end. Nothing else is pending in the session yet.
@@ -88,6 +110,15 @@ class ContextMiddleware(BaseMiddleware):
         return await participants.get_by_telegram_id(session, telegram_id)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        key = self._chat_key(data.get("bot"), data)
+        if key is None:
+            return await self._handle(handler, event, data)
+        # One update of a chat at a time, from reading its state to committing what it wrote:
+        # a double tap (two webhook requests at once) is then handled once, not twice.
+        async with self.isolation.lock(key):
+            return await self._handle(handler, event, data)
+
+    async def _handle(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = event.update_id if _is_telegram_update(event) else None
         async with self.sessions() as session:
             if update_id is not None and await updates.already_processed(session, [update_id]):
@@ -97,7 +128,9 @@ class ContextMiddleware(BaseMiddleware):
             participant = None
             locale = self.default_locale
             if user is not None and not user.is_bot:
-                participant = await self._participant(session, user.id)
+                participant = await self._participant(
+                    session, user.id, create=update_id is not None
+                )
                 if update_id is not None and participant.unreachable_since is not None:
                     participant.unreachable_since = None  # they wrote to us: reachable again
                 locale = participant.locale or suggest_locale(
@@ -140,9 +173,12 @@ def _widget(event: TelegramObject) -> tuple[str, str]:
 class StaffGuard(BaseMiddleware):
     """Every update that would reach a staff dialog, or press a staff button, is checked against
     the sender's role (in the project the button names, when it names one). Callback data is
-    never trusted: a forged or replayed staff button gets a refusal and changes nothing."""
+    never trusted: a forged or replayed staff button gets a refusal and changes nothing.
+    Commands pass: each checks what it needs, and /forget or /mydata must always work."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message) and (event.text or "").startswith("/"):
+            return await handler(event, data)
         context = data.get(CONTEXT_KEY)
         widget, item = _widget(event)
         in_staff_dialog = context is not None and context.state.group in STAFF_STATE_GROUPS
@@ -167,6 +203,10 @@ class StaffGuard(BaseMiddleware):
             await event.answer(text, show_alert=True)
         elif isinstance(event, Message):
             await event.answer(text)
+        if in_staff_dialog and not staff_button:
+            # Someone whose role ended with a staff screen open: take them home, not round again.
+            manager: DialogManager = data["dialog_manager"]
+            await manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
         return None  # handled: no other handler may act on it
 
 

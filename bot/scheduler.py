@@ -1,8 +1,11 @@
 """Recurring sweeps on APScheduler 3.11: what is due lives in the database, the jobs look for it.
 
 Jobs have fixed ids, are replaced (never added again) on every start, run in UTC, and are stored
-in the application's database (APScheduler's SQLAlchemyJobStore, a synchronous driver on the
-same database). A job store that cannot be reached is an error at start, never a silent fallback
+persistently (APScheduler's SQLAlchemyJobStore, a synchronous driver): in the application's
+PostgreSQL database, or, on SQLite, in a file of its own beside the application's. The job store
+writes synchronously inside the event loop; on SQLite's single write lock it would stall the loop
+behind an update that holds the lock and needs the loop to finish: so the two never share a file.
+A job store that cannot be reached is an error at start, never a silent fallback
 to memory. Job functions are referenced as text ("bot.scheduler:sweep_checkins"), take only plain
 values, and find the running application's pieces in `_context`, set once by `start_scheduler`.
 
@@ -16,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import ConfigError
 from bot.delivery.engine import DeliveryEngine
 from bot.services import delivery as delivery_rules
+from bot.services import privacy
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class Sweep:
 SWEEPS = (
     Sweep("outbox-sweep", "bot.scheduler:sweep_outbox", 30),
     Sweep("checkins-sweep", "bot.scheduler:sweep_checkins", 60),
+    Sweep("unjoined-sweep", "bot.scheduler:sweep_people_who_never_joined", 6 * 3600),
 )
 MISFIRE_GRACE_SECONDS = 6 * 3600
 
@@ -70,23 +76,40 @@ def _require_context() -> JobContext:
 
 
 def jobstore_url(database_url: str) -> str:
-    """The synchronous URL of the application's database, for APScheduler's job store."""
+    """The synchronous URL of APScheduler's job store for the application's database."""
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend not in _SYNC_DRIVERS:
         raise ConfigError(f"the scheduler cannot store its jobs in a {backend} database")
-    if backend == "sqlite" and url.database in (None, "", ":memory:"):
-        raise ConfigError("the scheduler needs a database file, not an in-memory SQLite")
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise ConfigError("the scheduler needs a database file, not an in-memory SQLite")
+        database = PurePosixPath(url.database)
+        url = url.set(database=str(database.with_name(f"{database.stem}-scheduler.db")))
     return url.set(drivername=_SYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+class ResilientScheduler(AsyncIOScheduler):
+    """APScheduler 3 stops waking up for good if its job store fails once while it processes
+    jobs (the error escapes before the next timer is set). Here a failure is logged and the
+    scheduler tries again after `jobstore_retry_interval`."""
+
+    def _process_jobs(self):
+        try:
+            return super()._process_jobs()
+        except Exception:
+            log.exception("scheduler could not process its jobs; retrying")
+            return self.jobstore_retry_interval
 
 
 def create_scheduler(database_url: str) -> AsyncIOScheduler:
     url = jobstore_url(database_url)
-    options: dict = {"pool_pre_ping": True}
+    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
-        options = {"connect_args": {"timeout": 30}}
+        # Its own file: nobody else writes there, so it never needs to wait long.
+        options = {"connect_args": {"timeout": 2}, "hide_parameters": True}
     store = SQLAlchemyJobStore(url=url, engine_options=options)
-    return AsyncIOScheduler(
+    return ResilientScheduler(
         jobstores={"default": store},
         timezone="UTC",
         job_defaults={
@@ -165,3 +188,14 @@ async def sweep_checkins() -> int:
         if context.delivery is not None:
             context.delivery.wake()
     return len(queued)
+
+
+async def sweep_people_who_never_joined() -> int:
+    """Forget people who wrote to us but never agreed to take part (data we need not keep)."""
+    context = _require_context()
+    async with context.sessions() as session:
+        forgotten = await privacy.forget_people_who_never_joined(session, context.clock())
+        await session.commit()
+    if forgotten:
+        log.info("forgot %d people who never agreed to take part", forgotten)
+    return forgotten

@@ -63,10 +63,10 @@ async def on_error(event: ErrorEvent, dialog_manager: DialogManager, participant
         await _fresh_menu(dialog_manager, participant)
     except Exception:  # the menu itself failed: the person still gets a plain answer
         log.exception("could not show the menu after an error")
-        chat = event.update.event.chat if hasattr(event.update.event, "chat") else None
-        if chat is not None:
+        user = getattr(event.update.event, "from_user", None)
+        if user is not None:  # a private chat's id is the person's id, for messages and buttons
             await event.update.bot.send_message(
-                chat.id, _("Sorry, something went wrong. Please type /start.")
+                user.id, _("Sorry, something went wrong. Please type /start.")
             )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import current_update_session
+from storage.dialog_records import keys_of_chat
 from storage.models import FsmRecord
 from storage.types import utcnow
 from storage.upsert import insert_for
@@ -135,9 +136,7 @@ class SQLStorage(BaseStorage):
 
     async def forget_user(self, user_id: int) -> int:
         """Delete every dialog record of this person's private chat (for erasure)."""
-        statement = delete(_TABLE).where(
-            or_(_TABLE.c.key.like(f"%:{int(user_id)}:%"), _TABLE.c.key.like(f"%:{int(user_id)}"))
-        )
+        statement = delete(_TABLE).where(keys_of_chat(user_id))
         shared = current_update_session()
         if shared is not None:
             await flush_dialog_state(shared)  # nothing written later may bring them back

@@ -173,6 +173,11 @@ class AuditEntry(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("project.id", ondelete="SET NULL"), nullable=True),
     )
+    # Whom the action was about (a role given to ...); unlinked when they are erased.
+    subject_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True),
+    )
     action: str = Field(max_length=64)
     detail: str = Field(default="", max_length=255)
 

@@ -352,3 +352,19 @@ async def due_checkins(
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=CheckinSchedule)
     return [(schedule, project) for schedule, project in (await session.execute(query)).all()]
+
+
+async def deliveries_of(session: AsyncSession, participant_id: int) -> list[tuple]:
+    """What we sent (or meant to send) one person: kind, state, when due, when sent."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.kind,
+            OutboxDelivery.state,
+            OutboxDelivery.due_at,
+            OutboxDelivery.sent_at,
+        )
+        .join(OutboxMessage, OutboxMessage.id == OutboxDelivery.message_id)
+        .where(OutboxDelivery.participant_id == participant_id)
+        .order_by(OutboxDelivery.id)
+    )
+    return list(rows.all())

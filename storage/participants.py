@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
@@ -68,3 +68,16 @@ async def delete(session: AsyncSession, participant: Participant) -> None:
     """Delete the row; the database cascades memberships and unlinks anonymous records."""
     await session.execute(sa_delete(Participant).where(Participant.id == participant.id))
     session.expunge(participant)
+
+
+async def delete_unconsented_since(session: AsyncSession, cutoff: datetime) -> list[int]:
+    """Delete people who never consented and were last seen before `cutoff`; their Telegram ids."""
+    stale = (Participant.consent_version.is_(None)) & (Participant.last_seen_at < cutoff)
+    telegram_ids = list(
+        (await session.execute(select(Participant.telegram_id).where(stale))).scalars()
+    )
+    if telegram_ids:
+        await session.execute(
+            sa_delete(Participant).where(Participant.telegram_id.in_(telegram_ids))
+        )
+    return telegram_ids

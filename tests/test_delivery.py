@@ -372,3 +372,13 @@ async def test_the_bots_own_replies_count_against_the_pace_and_a_429_pauses_the_
     with pytest.raises(Exception, match="retry after"):
         await engine.bot.send_message(ann.telegram_id, "another reply")
     assert pacer.paused_for > 1.5
+
+
+async def test_a_message_that_cannot_be_built_fails_alone(harness):
+    people = await harness.people(2)
+    bad = await harness.broadcast(people[:1], texts=None, text_key="no.such.text")
+    good = await harness.broadcast(people[1:])
+    await harness.engine().run_until_idle()
+    assert harness.received(people[1]) == ["Hello from the team"]
+    assert (await harness.states(bad)) == Counter({(DeliveryState.FAILED, "cannot_render"): 1})
+    assert (await harness.states(good)) == Counter({(DeliveryState.SENT, None): 1})

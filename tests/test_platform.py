@@ -98,23 +98,20 @@ async def test_telegram_refuses_nothing_the_bot_sends_on_the_first_path(emulator
 
 
 def test_every_state_has_a_window():
+    from aiogram.fsm.state import StatesGroup
+
     windows = {
         window.get_state()
         for dialog in dialogs_router().sub_routers
         for window in dialog.windows.values()
     }
-    declared = {
-        state
-        for group in (
-            states.Onboarding,
-            states.MainMenu,
-            states.Settings,
-            states.Pause,
-            states.Forget,
-            states.TeamTools,
-        )
-        for state in group.__states__
-    }
+    groups = [
+        group
+        for group in vars(states).values()
+        if isinstance(group, type) and issubclass(group, StatesGroup) and group is not StatesGroup
+    ]
+    declared = {state for group in groups for state in group.__states__}
+    assert len(groups) >= 6
     assert declared == windows
 
 
@@ -165,3 +162,23 @@ def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Demo team: 1 (English 1)" in result.stdout
+
+
+async def test_someone_whose_staff_role_ended_is_taken_home_and_can_still_forget(
+    emulator, start_bot
+):
+    from sqlalchemy import delete
+
+    from storage.models import Membership
+
+    running = await start_bot()
+    await _make_staff(running.app, 4300)
+    ola = await _join(emulator, 4300)
+    await settle(emulator, await ola.press("Team tools"))
+    async with running.app.sessions() as session:
+        await session.execute(delete(Membership))
+        await session.commit()
+    await settle(emulator, await ola.press("Invite people"))
+    assert MENU in ola.last_message.text  # refused, and back at the main menu
+    await settle(emulator, await ola.send_text("/forget"))
+    assert "Delete all your data?" in ola.last_message.text

@@ -94,3 +94,27 @@ async def test_kill_9_mid_dialog_then_restart_lets_the_participant_finish(emulat
         if process.returncode is None:
             process.send_signal(signal.SIGKILL)
             await process.wait()
+
+
+async def test_a_double_tap_arriving_at_once_is_stored_once(emulator, start_bot):
+    """Two webhook requests for the same button at the same moment: one consent, not two."""
+    from sqlalchemy import func, select
+
+    from storage.models import ConsentRecord
+
+    running = await start_bot()
+    eli = emulator.user(2005, first_name="Eli", language_code="en")
+    await settle(emulator, await eli.send_text("/start"))
+    await settle(emulator, await eli.press("English"))
+    await settle(emulator, await eli.press("Next"))
+    consent_screen = eli.last_message
+    data = consent_screen.data_for("I agree")
+    taps = [await eli.press_data(data, message_id=consent_screen.message_id) for _ in range(2)]
+    await running.stop()  # the poller must not see these; we deliver them at once, as a webhook
+    app = await start_bot()
+    await asyncio.gather(
+        *(app.app.dispatcher.feed_update(app.app.bot, Update.model_validate(t)) for t in taps)
+    )
+    async with app.app.sessions() as session:
+        given = await session.scalar(select(func.count()).select_from(ConsentRecord))
+    assert given == 1

@@ -133,7 +133,7 @@ async def test_jobs_live_in_the_database_with_fixed_ids(database_url, sessions):
     second = jobs.start_scheduler(database_url, sessions=sessions, delivery=None)
     try:
         stored = {job.id: job for job in second.get_jobs()}
-        assert set(stored) == {"outbox-sweep", "checkins-sweep"}  # replaced, not added again
+        assert set(stored) == {"outbox-sweep", "checkins-sweep", "unjoined-sweep"}  # replaced
         assert stored["checkins-sweep"].func_ref == "bot.scheduler:sweep_checkins"
         assert stored["checkins-sweep"].coalesce is True
         assert str(stored["checkins-sweep"].trigger.timezone) == "UTC"
@@ -142,7 +142,8 @@ async def test_jobs_live_in_the_database_with_fixed_ids(database_url, sessions):
 
 
 def test_the_job_store_uses_the_same_database_through_a_sync_driver():
-    assert jobs.jobstore_url("sqlite+aiosqlite:///data/c.db") == "sqlite:///data/c.db"
+    # On SQLite the job store has a file of its own, so it never waits on the bot's write lock.
+    assert jobs.jobstore_url("sqlite+aiosqlite:///data/c.db") == "sqlite:///data/c-scheduler.db"
     assert (
         jobs.jobstore_url("postgresql+asyncpg://bot:pw@db:5432/coproduce")
         == "postgresql+psycopg://bot:pw@db:5432/coproduce"
@@ -158,3 +159,16 @@ async def test_an_unreachable_job_store_stops_the_start_instead_of_using_memory(
         jobs.start_scheduler(
             "postgresql+asyncpg://nobody@127.0.0.1:9/none", sessions=sessions, delivery=None
         )
+
+
+def test_a_job_store_failure_does_not_stop_the_scheduler_for_good(tmp_path, monkeypatch):
+    """APScheduler 3 lets an error from updating a job escape before it sets its next timer,
+    so it would never wake again; ours logs it and tries again shortly."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    def store_fails(_self):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(AsyncIOScheduler, "_process_jobs", store_fails)
+    scheduler = jobs.create_scheduler(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    assert scheduler._process_jobs() == scheduler.jobstore_retry_interval

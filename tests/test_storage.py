@@ -158,3 +158,34 @@ async def test_a_downgrade_and_upgrade_keep_who_is_in_which_team(database_url):
             assert len(await projects.memberships_of(session, 1)) == 1
     finally:
         await engine.dispose()
+
+
+async def test_people_who_never_agreed_are_forgotten_after_30_days(sessions):
+    from sqlalchemy import func, select
+
+    from bot.services import consent, privacy
+    from storage.models import FsmRecord, Participant
+
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    async with sessions() as session:
+        left_long_ago = await participants.get_or_create(session, 901)
+        left_long_ago.last_seen_at = now - timedelta(days=31)
+        just_arrived = await participants.get_or_create(session, 902)
+        just_arrived.last_seen_at = now - timedelta(days=1)
+        joined = await participants.get_or_create(session, 903)
+        joined.last_seen_at = now - timedelta(days=90)
+        await consent.give(session, joined, None)
+        session.add(FsmRecord(key="fsm:901:901:aiogd:stack:", data='{"x": 1}'))
+        session.add(FsmRecord(key="fsm:9010:9010:aiogd:stack:", data='{"x": 2}'))
+        await session.commit()
+    async with sessions() as session:
+        assert await privacy.forget_people_who_never_joined(session, now) == 1
+        await session.commit()
+    async with sessions() as session:
+        left = set((await session.execute(select(Participant.telegram_id))).scalars())
+        records = set((await session.execute(select(FsmRecord.key))).scalars())
+        assert await session.scalar(select(func.count()).select_from(FsmRecord)) == 1
+    assert left == {902, 903}
+    assert records == {
+        "fsm:9010:9010:aiogd:stack:"
+    }  # another person's, whose id merely starts alike

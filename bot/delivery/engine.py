@@ -257,11 +257,16 @@ class DeliveryEngine:
     async def _send(self, person: Recipient, content: _Content) -> _Outcome | None:
         """One attempt; None means Telegram said 429 and the pacer is paused."""
         locale = person.locale or content.project_locale or self.default_locale
-        text = self._render(content, locale)
-        markup = None
-        if self.markup_for is not None and content.message.action:
-            markup = self.markup_for(content.message.action, locale)
         message = content.message
+        try:
+            text = self._render(content, locale)
+            markup = None
+            if self.markup_for is not None and message.action:
+                markup = self.markup_for(message.action, locale)
+        except Exception:
+            # A message we cannot build fails alone; it must not stall the rest of the batch.
+            log.exception("message %s could not be built for participant", message.id)
+            return _Outcome(DeliveryState.FAILED, Reason.CANNOT_RENDER)
         token = already_paced.set(True)
         try:
             async with asyncio.timeout(self.request_timeout + 5):

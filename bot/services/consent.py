@@ -33,7 +33,6 @@ async def give(session: AsyncSession, participant: Participant, project_id: int 
     participant.consent_version = version
     participant.consented_at = utcnow()
     session.add(participant)
-    await session.flush()
     await consents.add(
         session,
         ConsentDecision.GIVEN,

@@ -47,6 +47,7 @@ class Reason:
     BLOCKED = "blocked"
     BAD_REQUEST = "bad_request"
     GAVE_UP = "gave_up"  # transient errors, max attempts reached
+    CANNOT_RENDER = "cannot_render"  # e.g. a text key no catalog knows
 
 
 @dataclass(frozen=True)

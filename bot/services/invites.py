@@ -145,7 +145,8 @@ async def redeem(
             "role.grant",
             actor_id=invite.created_by,
             project_id=project.id,
-            detail=f"role={role.value} via invite={invite.id} to={participant.id}",
+            subject_id=participant.id,
+            detail=f"role={role.value} via invite={invite.id}",
         )
     return Joined(project, role)
 

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import consent
-from storage import consents, participants, projects
+from storage import audit, consents, dialog_records, outbox, participants, projects
 from storage.models import ConsentDecision, Participant
+
+# Someone who wrote to us but never agreed to take part is forgotten after this.
+UNJOINED_RETENTION = timedelta(days=30)
+
+
+async def forget_people_who_never_joined(session: AsyncSession, now: datetime) -> int:
+    """Delete the records (and dialog state) of people who never consented, after a while."""
+    telegram_ids = await participants.delete_unconsented_since(session, now - UNJOINED_RETENTION)
+    await dialog_records.delete_chats(session, telegram_ids)
+    return len(telegram_ids)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -51,6 +61,7 @@ async def collect(session: AsyncSession, participant: Participant) -> PersonalDa
             "first_contact": _iso(participant.created_at),
             "last_contact": _iso(participant.last_seen_at),
             "joined_coproduce": _iso(participant.onboarded_at),
+            "telegram_said_you_blocked_us": _iso(participant.unreachable_since),
         },
         "choices": {
             "consent_version": participant.consent_version,
@@ -64,6 +75,18 @@ async def collect(session: AsyncSession, participant: Participant) -> PersonalDa
         },
         "projects": project_rows,
         "consent_decisions": decisions,
+        "messages_we_sent_you": [
+            {"kind": str(kind), "state": str(state), "due": _iso(due), "sent": _iso(sent)}
+            for kind, state, due, sent in await outbox.deliveries_of(session, participant.id)
+        ],
+        "records_of_team_actions_about_you": [
+            {
+                "action": entry.action,
+                "at": _iso(entry.at),
+                "by_you": entry.actor_id == participant.id,
+            }
+            for entry in await audit.about_person(session, participant.id)
+        ],
     }
     return PersonalData(
         document=document,

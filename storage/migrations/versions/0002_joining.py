@@ -99,6 +99,12 @@ def upgrade() -> None:
             sa.ForeignKey("project.id", ondelete="SET NULL"),
             nullable=True,
         ),
+        sa.Column(
+            "subject_id",
+            sa.Integer(),
+            sa.ForeignKey("participant.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("detail", sa.String(length=255), nullable=False),
     )
