@@ -38,7 +38,7 @@ async def test_a_facilitator_sees_team_tools_and_who_joined(emulator, start_bot)
     fran = await _join(emulator, 4001)
     assert "Team tools" in fran.buttons
     await settle(emulator, await fran.press("Team tools"))
-    assert "Carers' voice: 1 (English 1)" in fran.last_message.text
+    assert "Carers' voice: 1 person (English: 1)" in fran.last_message.text
 
 
 async def test_a_participant_who_forges_the_team_tools_button_is_told_no(emulator, start_bot):
@@ -161,7 +161,7 @@ def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
         env={**os.environ, "PYTHONPATH": os.getcwd(), "LOG_LEVEL": "WARNING"},
     )
     assert result.returncode == 0, result.stderr
-    assert "Demo team: 1 (English 1)" in result.stdout
+    assert "Demo team: 1 person (English: 1)" in result.stdout
 
 
 async def test_someone_whose_staff_role_ended_is_taken_home_and_can_still_forget(
