@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, Settings
 from bot.services import invites
@@ -115,3 +116,54 @@ async def revoke_invite(settings: Settings, code: str) -> str:
     if not found:
         raise ConfigError("there is no invite with that code")
     return "invite revoked: the link no longer works"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+async def add_checkin(
+    settings: Settings,
+    *,
+    project_id: int,
+    every_weeks: int,
+    weekday: str,
+    at: str,
+    start: str,
+) -> str:
+    """A project's recurring check-in, e.g. every second Tuesday at 18:00 in its time zone."""
+    from bot.services import delivery
+    from storage.types import utcnow
+
+    try:
+        hours, minutes = (int(part) for part in at.split(":"))
+        minute_of_day = hours * 60 + minutes
+    except ValueError:
+        raise ConfigError("--at takes a time like 18:00") from None
+    if weekday not in WEEKDAYS or every_weeks < 1 or not 0 <= minute_of_day < 24 * 60:
+        raise ConfigError("give --weekday mon..sun, --every-weeks 1 or more and --at 00:00-23:59")
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            project = await projects.get_project(session, project_id)
+            if project is None:
+                raise ConfigError(f"there is no project {project_id}: see coproduce project list")
+            now = utcnow()
+            schedule = await delivery.add_checkin_schedule(
+                session,
+                project_id=project.id,
+                timezone=project.timezone,
+                start=start,
+                every_weeks=every_weeks,
+                weekday=WEEKDAYS.index(weekday),
+                minute_of_day=minute_of_day,
+                first_on=now.astimezone(ZoneInfo(project.timezone)).date(),
+                now=now,
+            )
+            await session.commit()
+            first = schedule.next_run_at.astimezone(ZoneInfo(project.timezone))
+    finally:
+        await engine.dispose()
+    return (
+        f"{start} check-in for {project.name} every {every_weeks} week(s) on {weekday} at {at} "
+        f"({project.timezone}); first on {first:%Y-%m-%d %H:%M}"
+    )

@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="the bot's @username (default: ask Telegram)")
     invite.add_argument("--revoke", metavar="CODE", help="turn off an invite instead")
 
+    checkin = commands.add_parser("checkin", help="a project's recurring check-in")
+    checkin.add_argument("--project", type=int, required=True)
+    checkin.add_argument("--every-weeks", type=int, default=1)
+    checkin.add_argument("--weekday", required=True, help="mon, tue, wed, thu, fri, sat or sun")
+    checkin.add_argument("--at", required=True, help="local time in the project's zone, e.g. 18:00")
+    checkin.add_argument("--start", choices=("pulse", "feedback"), default="pulse")
+
     i18n = commands.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=("extract", "update", "compile"))
     return parser
@@ -159,6 +166,21 @@ def _run(args: argparse.Namespace) -> int:
             qr_path.parent.mkdir(parents=True, exist_ok=True)
             qr_path.write_bytes(qr_png(link))
             print(f"{text}\nQR code for posters and leaflets: {qr_path}")
+    elif args.command == "checkin":
+        from bot import admin
+
+        print(
+            asyncio.run(
+                admin.add_checkin(
+                    settings,
+                    project_id=args.project,
+                    every_weeks=args.every_weeks,
+                    weekday=args.weekday,
+                    at=args.at,
+                    start=args.start,
+                )
+            )
+        )
     elif args.command == "chat":
         from bot.chat import run_chat
 

@@ -52,3 +52,19 @@ def test_an_invite_for_a_missing_project_is_one_plain_line(tmp_path):
     result = _cli("invite", "--project", "42", "--bot-username", "coproduce_bot", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "project list" in result.stderr
+
+
+def test_a_project_sets_a_check_in_every_second_tuesday_at_six_in_the_evening(tmp_path):
+    assert _cli("project", "create", "--name", "Youth panel", cwd=tmp_path).returncode == 0
+    result = _cli(
+        "checkin", "--project", "1", "--every-weeks", "2", "--weekday", "tue", "--at", "18:00",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.strip().rsplit("first on ", 1)[1]
+    from datetime import datetime
+
+    when = datetime.strptime(first, "%Y-%m-%d %H:%M")
+    assert when.weekday() == 1 and (when.hour, when.minute) == (18, 0)
+    wrong = _cli("checkin", "--project", "1", "--weekday", "tue", "--at", "6pm", cwd=tmp_path)
+    assert wrong.returncode == 2 and "18:00" in wrong.stderr
