@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -21,6 +22,8 @@ from bot.config import Settings
 from bot.delivery import DeliveryEngine, Pacer, PacerRequestMiddleware
 from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
+from bot.tasks import BackgroundTasks
+from dialogs.broadcast.dialog import broadcast_dialog
 from dialogs.commands import commands_router
 from dialogs.fallback import fallback_router
 from dialogs.menu.dialog import menu_dialog
@@ -32,6 +35,7 @@ from storage.db import create_engine, create_session_factory, upgrade
 from storage.fsm import SQLStorage
 
 log = logging.getLogger(__name__)
+DIALOG_STATE_TTL = timedelta(days=60)
 
 
 def dialogs_router() -> Router:
@@ -44,6 +48,7 @@ def dialogs_router() -> Router:
         pause_dialog(),
         forget_dialog(),
         team_dialog(),
+        broadcast_dialog(),
     )
     return router
 
@@ -67,9 +72,9 @@ def create_dispatcher(
     )
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(commands_router(), dialogs_router(), fallback_router())
-    bg_factory = setup_dialogs(dispatcher)
+    bg_factory = setup_dialogs(dispatcher, events_isolation=events_isolation)
     # After setup_dialogs, so background dialog updates from jobs get a session and a language too.
-    context = ContextMiddleware(sessions, i18n, default_locale)
+    context = ContextMiddleware(sessions, i18n, default_locale, events_isolation)
     dispatcher.update.outer_middleware(context)
     dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.errors.outer_middleware(context)
@@ -96,6 +101,7 @@ class Application:
     dispatcher: Dispatcher
     bg_factory: BgManagerFactory
     delivery: DeliveryEngine
+    tasks: BackgroundTasks
     scheduler: AsyncIOScheduler | None = None
 
     async def start_background_work(self) -> None:
@@ -113,6 +119,7 @@ class Application:
 
             stop_scheduler(self.scheduler)
         await self.delivery.stop()
+        await self.tasks.close()
         await self.bot.session.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
@@ -125,9 +132,13 @@ def _state_storage(settings: Settings, sessions) -> tuple[BaseStorage, BaseEvent
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
     storage = RedisStorage.from_url(
-        settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        settings.redis_url,
+        key_builder=DefaultKeyBuilder(with_destiny=True),
+        # Dialog state nobody touched for this long is dropped: Redis keeps no one forever.
+        state_ttl=DIALOG_STATE_TTL,
+        data_ttl=DIALOG_STATE_TTL,
     )
-    return storage, RedisEventIsolation(storage.redis)
+    return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
 
 
 async def create_application(settings: Settings, *, set_commands: bool = True) -> Application:
@@ -159,8 +170,9 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         default_timezone=settings.timezone,
     )
     dispatcher["delivery"] = delivery
+    dispatcher["background_tasks"] = tasks = BackgroundTasks()
     app = Application(
-        settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory, delivery
+        settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory, delivery, tasks
     )
     if set_commands:
         await set_bot_commands(bot, i18n)

@@ -46,7 +46,20 @@ class TeamTools(StatesGroup):
     invite = State()
 
 
+class Broadcast(StatesGroup):
+    project = State()
+    audience = State()
+    compose = State()
+    versions = State()
+    version_text = State()
+    preview = State()
+    when = State()
+    confirm = State()
+    progress = State()
+    report = State()
+
+
 # Dialogs only facilitators and coordinators may use: the staff guard checks every update in them.
-STAFF_STATE_GROUPS = (TeamTools,)
+STAFF_STATE_GROUPS = (TeamTools, Broadcast)
 # Buttons that lead into staff dialogs start with this id prefix (checked by the same guard).
 STAFF_WIDGET_PREFIX = "staff_"
