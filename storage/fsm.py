@@ -59,14 +59,32 @@ async def flush_dialog_state(session: AsyncSession) -> None:
     pending = session.info.pop(_PENDING, {})
     cache = session.info.pop(_CACHE, {})
     session.info.pop(_LOADED, None)
+    rows, emptied = [], []
+    now = utcnow()
     for key, values in sorted(pending.items()):
+        # Every written key was read first (SQLStorage._write), so the cache knows its row.
         state, data = cache.get(key) or _EMPTY
         final = (values.get("state", state), values.get("data", data))
         if final == _EMPTY:
             if cache.get(key) is not None:
-                await session.execute(delete(_TABLE).where(_TABLE.c.key == key))
+                emptied.append(key)
             continue
-        await _upsert(session, key, values)
+        rows.append({"key": key, "state": final[0], "data": final[1], "updated_at": now})
+    if emptied:
+        await session.execute(delete(_TABLE).where(_TABLE.c.key.in_(emptied)))
+    if rows:
+        # One statement for the whole update: the write lock is held for as short as can be.
+        statement = insert_for(session.bind.dialect.name, _TABLE).values(rows)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "state": statement.excluded.state,
+                    "data": statement.excluded.data,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
 
 
 class SQLStorage(BaseStorage):
@@ -86,6 +104,7 @@ class SQLStorage(BaseStorage):
         if shared is not None:
             # Written at the end of the update, with everything else it wrote: SQLite's one
             # write lock is then held for a moment, not across the update's calls to Telegram.
+            await self._read(key)  # so the flush knows the row this write changes
             _pending(shared).setdefault(self._keys.build(key), {}).update(values)
             return
         async with self._sessions() as session:
