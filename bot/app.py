@@ -25,6 +25,7 @@ from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from bot.tasks import BackgroundTasks
 from dialogs.broadcast.dialog import broadcast_dialog
 from dialogs.commands import commands_router
+from dialogs.common import AnswerOnceMessageManager
 from dialogs.fallback import fallback_router
 from dialogs.menu.dialog import menu_dialog
 from dialogs.onboarding.dialog import onboarding_dialog
@@ -72,7 +73,9 @@ def create_dispatcher(
     )
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(commands_router(), dialogs_router(), fallback_router())
-    bg_factory = setup_dialogs(dispatcher, events_isolation=events_isolation)
+    bg_factory = setup_dialogs(
+        dispatcher, events_isolation=events_isolation, message_manager=AnswerOnceMessageManager()
+    )
     # After setup_dialogs, so background dialog updates from jobs get a session and a language too.
     context = ContextMiddleware(sessions, i18n, default_locale, events_isolation)
     dispatcher.update.outer_middleware(context)

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import logging
 import operator
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.types import Message
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format, Text
@@ -135,3 +139,17 @@ async def on_unexpected_input(message: Message, _widget: Any, manager: DialogMan
 def unexpected_input() -> MessageInput:
     """Every window answers typing, stickers, photos and voice notes it does not expect."""
     return MessageInput(on_unexpected_input)
+
+
+class AnswerOnceMessageManager(MessageManager):
+    """aiogram-dialog answers every button press after the handler ran; when the handler has
+    already answered it (with a kind word, as ours often do), Telegram refuses the second answer.
+    That refusal is expected, so it is not worth a warning in the logs."""
+
+    async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> None:
+        try:
+            await bot.answer_callback_query(callback_query_id=callback_query.id)
+        except TelegramBadRequest as error:
+            if "query is too old" not in error.message.lower():
+                raise
+            logging.getLogger(__name__).debug("callback already answered")

@@ -47,13 +47,19 @@ async def test_returning_participant_goes_straight_to_the_menu_and_can_read_help
     assert MENU in ben.last_message.text
 
 
-async def test_changing_language_at_any_time(emulator, start_bot):
+async def test_changing_language_at_any_time(emulator, start_bot, caplog):
     await start_bot()
     cai = await join(emulator, 1004)
     await settle(emulator, await cai.send_text("/language"))
-    await settle(emulator, await cai.press("Cymraeg"))
+    update = await cai.press("Cymraeg")
+    await settle(emulator, update)
     welsh_menu = create_i18n().gettext(MENU, locale="cy")
     assert welsh_menu in cai.last_message.text
+    answer = emulator.callback_answer(update["callback_query"]["id"])
+    assert answer["text"] == create_i18n().gettext(
+        "Done. I will use this language from now on.", locale="cy"
+    )
+    assert "Cannot answer callback" not in caplog.text
 
 
 async def test_every_step_of_joining_has_a_way_back(emulator, start_bot):

@@ -249,3 +249,10 @@ async def test_a_participant_who_paused_gets_no_broadcast_until_they_turn_messag
 
     await settle(emulator, await lia.press(lia.buttons[0]))  # turn messages on again
     await lia.wait_for_message(lambda m: m.text == "Mae'r amserlen newydd.", timeout=10)
+
+
+def test_invite_codes_are_long_random_and_safe_to_type():
+    codes = {invites.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(invites.CODE_PATTERN.match(code) and code[0].isalnum() for code in codes)
+    assert all(16 <= len(code) <= 64 for code in codes)

@@ -34,8 +34,11 @@ class Joined:
 
 
 def new_code() -> str:
-    # 16 random bytes: 22 url-safe characters, unguessable, well inside Telegram's 64.
-    return secrets.token_urlsafe(16)
+    """16 random bytes: 22 url-safe characters, unguessable, well inside Telegram's 64.
+    It starts with a letter or digit, so it reads as a value, never an option, when typed."""
+    while not (code := secrets.token_urlsafe(16))[0].isalnum():
+        pass
+    return code
 
 
 def deep_link(bot_username: str, code: str) -> str:

@@ -153,7 +153,6 @@ async def _show_preview(callback: CallbackQuery, manager: DialogManager, locale:
     draft = draft_of(manager)
     manager.dialog_data["preview_locale"] = locale
     await send_as_recipients_see_it(callback.bot, callback.message.chat.id, draft, locale)
-    await callback.answer()
 
 
 async def on_preview(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
