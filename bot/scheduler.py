@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -31,6 +31,7 @@ from bot.config import ConfigError
 from bot.delivery.engine import DeliveryEngine
 from bot.services import delivery as delivery_rules
 from bot.services import privacy
+from storage import updates
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,10 @@ SWEEPS = (
     Sweep("outbox-sweep", "bot.scheduler:sweep_outbox", 30),
     Sweep("checkins-sweep", "bot.scheduler:sweep_checkins", 60),
     Sweep("unjoined-sweep", "bot.scheduler:sweep_people_who_never_joined", 6 * 3600),
+    Sweep("handled-updates-sweep", "bot.scheduler:sweep_handled_updates", 3600),
 )
+# Telegram keeps an unconfirmed update for 24 hours; a handled id older than this cannot return.
+HANDLED_UPDATES_KEPT = timedelta(days=2)
 MISFIRE_GRACE_SECONDS = 6 * 3600
 
 
@@ -199,3 +203,12 @@ async def sweep_people_who_never_joined() -> int:
     if forgotten:
         log.info("forgot %d people who never agreed to take part", forgotten)
     return forgotten
+
+
+async def sweep_handled_updates() -> int:
+    """Drop handled update ids too old to be delivered again, so the table stays small."""
+    context = _require_context()
+    async with context.sessions() as session:
+        removed = await updates.forget_older_than(session, HANDLED_UPDATES_KEPT)
+        await session.commit()
+    return removed

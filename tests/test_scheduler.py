@@ -133,7 +133,12 @@ async def test_jobs_live_in_the_database_with_fixed_ids(database_url, sessions):
     second = jobs.start_scheduler(database_url, sessions=sessions, delivery=None)
     try:
         stored = {job.id: job for job in second.get_jobs()}
-        assert set(stored) == {"outbox-sweep", "checkins-sweep", "unjoined-sweep"}  # replaced
+        assert set(stored) == {  # replaced, never added again
+            "outbox-sweep",
+            "checkins-sweep",
+            "unjoined-sweep",
+            "handled-updates-sweep",
+        }
         assert stored["checkins-sweep"].func_ref == "bot.scheduler:sweep_checkins"
         assert stored["checkins-sweep"].coalesce is True
         assert str(stored["checkins-sweep"].trigger.timezone) == "UTC"
@@ -172,3 +177,21 @@ def test_a_job_store_failure_does_not_stop_the_scheduler_for_good(tmp_path, monk
     monkeypatch.setattr(AsyncIOScheduler, "_process_jobs", store_fails)
     scheduler = jobs.create_scheduler(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     assert scheduler._process_jobs() == scheduler.jobstore_retry_interval
+
+
+async def test_handled_update_ids_are_kept_two_days_then_dropped(sessions):
+    from storage.models import ProcessedUpdate
+
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        session.add(ProcessedUpdate(update_id=1, processed_at=now - timedelta(days=3)))
+        session.add(ProcessedUpdate(update_id=2, processed_at=now - timedelta(hours=20)))
+        await session.commit()
+    jobs.set_context(jobs.JobContext(sessions=sessions, delivery=None))
+    try:
+        assert await jobs.sweep_handled_updates() == 1
+    finally:
+        jobs.set_context(None)
+    async with sessions() as session:
+        kept = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
+    assert kept == [2]  # still inside Telegram's 24-hour redelivery window
