@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 # Each language named in itself, so a person finds their own whatever language is showing.
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg", "pl": "Polski", "ar": "العربية"}
-RIGHT_TO_LEFT = frozenset({"ar"})
 # Babel locales for dates and times: our people are mostly in the UK.
 _BABEL_LOCALES = {"en": "en_GB", "cy": "cy_GB", "pl": "pl_PL", "ar": "ar"}
 

@@ -20,23 +20,19 @@ from dialogs.commands import show_home
 log = logging.getLogger(__name__)
 
 
-async def _fresh_menu(manager: DialogManager, participant) -> None:
-    await show_home(manager, participant)
-
-
 async def on_stray_message(message: Message, dialog_manager: DialogManager, participant) -> None:
     if message.text:
         await message.answer(_("Sorry, I did not understand that. Here is the menu."))
     else:
         await message.answer(_("Sorry, I cannot use this kind of message here. Here is the menu."))
-    await _fresh_menu(dialog_manager, participant)
+    await show_home(dialog_manager, participant)
 
 
 async def on_stray_button(
     callback: CallbackQuery, dialog_manager: DialogManager, participant
 ) -> None:
     await callback.answer(_("Sorry, that button is old. Here is the menu again."))
-    await _fresh_menu(dialog_manager, participant)
+    await show_home(dialog_manager, participant)
 
 
 async def on_stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, participant) -> None:
@@ -48,7 +44,7 @@ async def on_stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, part
             await callback.answer(_("Sorry, that button is old. Here is the menu again."))
         except TelegramBadRequest:
             log.debug("callback too old to answer")
-    await _fresh_menu(dialog_manager, participant)
+    await show_home(dialog_manager, participant)
 
 
 async def on_error(event: ErrorEvent, dialog_manager: DialogManager, participant) -> None:
@@ -60,7 +56,7 @@ async def on_error(event: ErrorEvent, dialog_manager: DialogManager, participant
         except TelegramBadRequest:
             log.debug("callback too old to answer")
     try:
-        await _fresh_menu(dialog_manager, participant)
+        await show_home(dialog_manager, participant)
     except Exception:  # the menu itself failed: the person still gets a plain answer
         log.exception("could not show the menu after an error")
         user = getattr(event.update.event, "from_user", None)

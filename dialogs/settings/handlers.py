@@ -23,28 +23,22 @@ async def _saved(callback: CallbackQuery, manager: DialogManager) -> None:
     await manager.switch_to(Settings.main)
 
 
-async def on_frequency(callback: CallbackQuery, _w: Any, manager: DialogManager, value: int):
-    try:
-        await people.set_frequency(*_session_and_person(manager), value)
-    except people.InvalidChoice:
-        return
-    await _saved(callback, manager)
+def _saving(setter):
+    """A picker's on_click: save the chosen value with `setter`; a forged value changes nothing."""
+
+    async def on_click(callback: CallbackQuery, _w: Any, manager: DialogManager, value) -> None:
+        try:
+            await setter(*_session_and_person(manager), value)
+        except people.InvalidChoice:
+            return
+        await _saved(callback, manager)
+
+    return on_click
 
 
-async def on_quiet_hours(callback: CallbackQuery, _w: Any, manager: DialogManager, value: int):
-    try:
-        await people.set_quiet_hours(*_session_and_person(manager), value)
-    except people.InvalidChoice:
-        return
-    await _saved(callback, manager)
-
-
-async def on_timezone(callback: CallbackQuery, _w: Any, manager: DialogManager, zone: str):
-    try:
-        await people.set_timezone(*_session_and_person(manager), zone)
-    except people.InvalidChoice:
-        return
-    await _saved(callback, manager)
+on_frequency = _saving(people.set_frequency)
+on_quiet_hours = _saving(people.set_quiet_hours)
+on_timezone = _saving(people.set_timezone)
 
 
 async def on_timezone_typed(message: Message, _w: ManagedTextInput, manager: DialogManager, text):
