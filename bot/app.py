@@ -23,6 +23,7 @@ from bot.delivery import DeliveryEngine, Pacer, PacerRequestMiddleware
 from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from bot.tasks import BackgroundTasks
+from dialogs.actions import actions_router, markup_factory
 from dialogs.broadcast.dialog import broadcast_dialog
 from dialogs.commands import commands_router
 from dialogs.common import AnswerOnceMessageManager
@@ -72,7 +73,9 @@ def create_dispatcher(
         default_timezone=default_timezone,
     )
     # Commands first so they work inside any dialog; the fallback last catches what is left.
-    dispatcher.include_routers(commands_router(), dialogs_router(), fallback_router())
+    dispatcher.include_routers(
+        commands_router(), actions_router(), dialogs_router(), fallback_router()
+    )
     bg_factory = setup_dialogs(
         dispatcher, events_isolation=events_isolation, message_manager=AnswerOnceMessageManager()
     )
@@ -171,6 +174,7 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         pacer=pacer,
         default_locale=settings.default_locale,
         default_timezone=settings.timezone,
+        markup_for=markup_factory(i18n),
     )
     dispatcher["delivery"] = delivery
     dispatcher["background_tasks"] = tasks = BackgroundTasks()

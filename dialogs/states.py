@@ -59,6 +59,18 @@ class Broadcast(StatesGroup):
     report = State()
 
 
+# -- feedback, pulse check-ins, "you said, we did" (issue 5) ----------------------------------
+
+
+# -- meeting availability (issue 6) -----------------------------------------------------------
+
+
+# -- reciprocity offers and contributions (issue 7) -------------------------------------------
+
+
+# -- exports and reports (issue 8) ------------------------------------------------------------
+
+
 # Dialogs only facilitators and coordinators may use: the staff guard checks every update in them.
 STAFF_STATE_GROUPS = (TeamTools, Broadcast)
 # Buttons that lead into staff dialogs start with this id prefix (checked by the same guard).

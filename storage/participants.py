@@ -81,3 +81,17 @@ async def delete_unconsented_since(session: AsyncSession, cutoff: datetime) -> l
             sa_delete(Participant).where(Participant.telegram_id.in_(telegram_ids))
         )
     return telegram_ids
+
+
+async def languages_and_zones(
+    session: AsyncSession, participant_ids: list[int]
+) -> list[tuple[int, str | None, str | None]]:
+    """(id, locale, timezone) of each of these people, as they chose them (None: not chosen)."""
+    if not participant_ids:
+        return []
+    rows = await session.execute(
+        select(Participant.id, Participant.locale, Participant.timezone).where(
+            Participant.id.in_(participant_ids)
+        )
+    )
+    return [(row[0], row[1], row[2]) for row in rows]

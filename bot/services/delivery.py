@@ -13,13 +13,14 @@ only uses room that waiting messages of higher priority leave free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import outbox, projects
+from storage import outbox, participants, projects
 from storage.models import CheckinSchedule, DeliveryState, OutboxKind
 
 CAP_WINDOW = timedelta(days=7)
@@ -294,6 +295,51 @@ async def enqueue_message(
     )
     assert message.id is not None
     return message.id
+
+
+async def enqueue_per_person(
+    session: AsyncSession,
+    *,
+    kind: OutboxKind,
+    recipients: list[int],
+    now: datetime,
+    project_id: int,
+    render: Callable[[str, ZoneInfo], str],
+    send_at: datetime | None = None,
+    created_by: int | None = None,
+    document_file_id: str | None = None,
+    action: str | None = None,
+    default_locale: str = "en",
+) -> list[int]:
+    """Queue a message whose words depend on each person's language *and* time zone (a meeting
+    time, a deadline): `render(locale, zone)` is called once per (language, zone) group and
+    each group gets its own outbox message. Returns the message ids."""
+    project = await projects.get_project(session, project_id)
+    if project is None:
+        raise InvalidMessage(f"no project {project_id}")
+    groups: dict[tuple[str, str], list[int]] = {}
+    people = await participants.languages_and_zones(session, recipients)
+    for person_id, locale, timezone in people:
+        key = (locale or project.default_locale or default_locale, timezone or project.timezone)
+        groups.setdefault(key, []).append(person_id)
+    ids = []
+    for (locale, timezone), members in sorted(groups.items()):
+        ids.append(
+            await enqueue_message(
+                session,
+                kind=kind,
+                recipients=members,
+                now=now,
+                source_locale=locale,
+                texts={locale: render(locale, zone(timezone, project.timezone))},
+                send_at=send_at,
+                project_id=project_id,
+                created_by=created_by,
+                document_file_id=document_file_id,
+                action=action,
+            )
+        )
+    return ids
 
 
 async def delivery_report(session: AsyncSession, message_id: int) -> DeliveryReport:

@@ -1,4 +1,4 @@
-"""SQLModel tables. Every change here needs an Alembic revision in storage/migrations."""
+"""The core tables: people, projects, roles, consent, audit, dialog state and the outbox."""
 
 from __future__ import annotations
 
@@ -295,3 +295,23 @@ class SchedulerJob(SQLModel, table=True):
         default=None, sa_column=Column(Float(25), index=True, nullable=True)
     )
     job_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+__all__ = [
+    "AuditEntry",
+    "CheckinSchedule",
+    "ConsentDecision",
+    "ConsentRecord",
+    "DeliveryState",
+    "FsmRecord",
+    "Invite",
+    "Membership",
+    "OutboxDelivery",
+    "OutboxKind",
+    "OutboxMessage",
+    "Participant",
+    "ProcessedUpdate",
+    "Project",
+    "Role",
+    "SchedulerJob",
+]
