@@ -382,3 +382,35 @@ async def test_a_message_that_cannot_be_built_fails_alone(harness):
     assert harness.received(people[1]) == ["Hello from the team"]
     assert (await harness.states(bad)) == Counter({(DeliveryState.FAILED, "cannot_render"): 1})
     assert (await harness.states(good)) == Counter({(DeliveryState.SENT, None): 1})
+
+
+async def test_a_meeting_time_reaches_each_person_in_their_own_language_and_time_zone(harness):
+    from bot.services.delivery import enqueue_per_person
+    from storage.projects import create_project
+
+    (london,) = await harness.people(1, locale="en", timezone="Europe/London")
+    warsaw_people = await harness.people(1, locale="pl", timezone="Europe/Warsaw")
+    unset_people = await harness.people(1)
+    meeting = datetime(2026, 3, 3, 18, 0, tzinfo=UTC)
+    async with harness.sessions() as session:
+        project = await create_project(session, "Crisis care", timezone="Europe/London")
+        ids = await enqueue_per_person(
+            session,
+            kind=OutboxKind.REMINDER,
+            recipients=[london.id, warsaw_people[0].id, unset_people[0].id],
+            now=harness.clock(),
+            project_id=project.id,
+            render=lambda locale, zone: f"{locale} {meeting.astimezone(zone):%H:%M}",
+        )
+        await session.commit()
+    assert len(ids) == 2  # the person who chose nothing gets the project's language and zone
+    await harness.engine().run_until_idle()
+    said = {
+        person.telegram_id: harness.emulator.user(person.telegram_id).last_message.text
+        for person in (london, warsaw_people[0], unset_people[0])
+    }
+    assert said == {
+        london.telegram_id: "en 18:00",
+        warsaw_people[0].telegram_id: "pl 19:00",
+        unset_people[0].telegram_id: "en 18:00",
+    }
