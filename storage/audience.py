@@ -1,10 +1,9 @@
 """Who a broadcast reaches: one project's members who agreed to our terms and finished joining,
-narrowed by the filters an `AudienceQuery` sets.
+narrowed by the filters an `AudienceQuery` sets: a role, a language, the people who answered
+a given availability poll, the people whose claim on a given offer holds a place.
 
-Every filter is one optional field on `AudienceQuery` and one clause in `_conditions`. Filters
-planned for later (who answered a given poll, who claimed a given offer) fit the same way: a
-field holding the poll's or offer's id and an `IN (subquery)` clause. The counts below then
-follow with no other change.
+Every filter is one optional field on `AudienceQuery` and one clause in `_conditions`; the
+counts below follow with no other change.
 """
 
 from __future__ import annotations
@@ -14,7 +13,15 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Membership, Participant, Project, Role
+from storage.models import (
+    Membership,
+    Participant,
+    PollAnswer,
+    Project,
+    ReciprocityClaim,
+    Role,
+)
+from storage.reciprocity import HOLDING_STATES
 
 # The language each person is sent: their own, else the project's (as the delivery engine does).
 _LANGUAGE = func.coalesce(Participant.locale, Project.default_locale)
@@ -25,6 +32,8 @@ class AudienceQuery:
     project_id: int
     role: Role | None = None
     language: str | None = None
+    poll_id: int | None = None
+    offer_id: int | None = None
 
 
 def _conditions(query: AudienceQuery, *, by_role: bool = True, by_language: bool = True):
@@ -37,6 +46,15 @@ def _conditions(query: AudienceQuery, *, by_role: bool = True, by_language: bool
         conditions.append(Membership.role == query.role)
     if by_language and query.language is not None:
         conditions.append(_LANGUAGE == query.language)
+    if query.poll_id is not None:
+        answered = select(PollAnswer.participant_id).where(PollAnswer.poll_id == query.poll_id)
+        conditions.append(Participant.id.in_(answered))
+    if query.offer_id is not None:
+        claimed = select(ReciprocityClaim.participant_id).where(
+            ReciprocityClaim.offer_id == query.offer_id,
+            ReciprocityClaim.state.in_(HOLDING_STATES),
+        )
+        conditions.append(Participant.id.in_(claimed))
     return conditions
 
 

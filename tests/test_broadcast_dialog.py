@@ -306,3 +306,72 @@ def test_typed_times_are_read_in_the_projects_zone():
         broadcasts.parse_local_time("next Tuesday", "Europe/London", now)
     tomorrow = broadcasts.tomorrow_at(now, "Europe/London")
     assert (tomorrow.day, tomorrow.hour) == (2, 8)
+
+
+async def test_a_message_can_go_only_to_who_answered_a_poll_or_asked_for_an_offer(
+    emulator, start_bot
+):
+    from storage.models import (
+        AnswerChoice,
+        AvailabilityPoll,
+        ClaimState,
+        OfferKind,
+        PollAnswer,
+        PollSlot,
+        ReciprocityClaim,
+        ReciprocityOffer,
+        ReciprocityOfferText,
+    )
+
+    running = await start_bot()
+    await running.app.delivery.start()
+    project_id, fay, people = await _facilitator_and_team(
+        emulator, running.app, {5101: "English", 5102: "English", 5103: "English"}
+    )
+    amy, ben, cat = people.values()
+    async with running.app.sessions() as session:
+        ids = {
+            p.telegram_id: p.id
+            for p in [await participants.get_by_telegram_id(session, t) for t in people]
+        }
+        poll = AvailabilityPoll(
+            project_id=project_id, title="Spring meeting", deadline=utcnow() + timedelta(days=3)
+        )
+        offer = ReciprocityOffer(project_id=project_id, kind=OfferKind.TRAINING, source_locale="en")
+        session.add_all([poll, offer])
+        await session.flush()
+        slot = PollSlot(poll_id=poll.id, starts_at=utcnow() + timedelta(days=7))
+        session.add_all(
+            [slot, ReciprocityOfferText(offer_id=offer.id, locale="en", title="First aid")]
+        )
+        await session.flush()
+        session.add(
+            PollAnswer(
+                poll_id=poll.id, slot_id=slot.id, participant_id=ids[5101], choice=AnswerChoice.NO
+            )
+        )
+        session.add_all(
+            ReciprocityClaim(offer_id=offer.id, participant_id=ids[t], state=state)
+            for t, state in ((5102, ClaimState.REQUESTED), (5103, ClaimState.DECLINED))
+        )
+        await session.commit()
+
+    await _press(
+        emulator, fay, "Team tools", "Send a message", "Who answered a poll", "Spring meeting"
+    )
+    assert f"1 person in {TEAM} will get it." in fay.last_message.text
+    assert "Only people who answered the poll: Spring meeting" in fay.last_message.text
+    await _press(emulator, fay, "Who asked for an offer", "First aid")
+    # A declined claim holds no place: only Ben, who is still waiting, gets it.
+    assert f"1 person in {TEAM} will get it." in fay.last_message.text
+    await _press(emulator, fay, "Next")
+    await _say(emulator, fay, "The training is on Friday at 10.")
+    await _press(emulator, fay, "Preview", "Send now", "Yes, send it")
+    await running.app.delivery.run_until_idle()
+    assert _got(ben, "The training is on Friday at 10.")
+    assert not _got(amy, "The training is on Friday at 10.")
+    assert not _got(cat, "The training is on Friday at 10.")
+
+    await _press(emulator, fay, "Done", "Send a message", "Who answered a poll", "Spring meeting")
+    await _press(emulator, fay, "Everyone in the team")
+    assert f"4 people in {TEAM} will get it." in fay.last_message.text

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import delivery, people
-from storage import audit, projects
+from storage import audit, meetings, projects, reciprocity
 from storage.audience import AudienceQuery, member_ids
 from storage.models import OutboxKind, Participant, Project, Role
 
@@ -225,10 +225,42 @@ async def projects_to_broadcast(session: AsyncSession, sender: Participant | Non
     return found
 
 
-def audience_query(project_id: int, role: str | None, language: str | None) -> AudienceQuery:
+def audience_query(
+    project_id: int,
+    role: str | None,
+    language: str | None,
+    *,
+    poll_id: int | None = None,
+    offer_id: int | None = None,
+) -> AudienceQuery:
     return AudienceQuery(
-        project_id=project_id, role=Role(role) if role else None, language=language or None
+        project_id=project_id,
+        role=Role(role) if role else None,
+        language=language or None,
+        poll_id=poll_id,
+        offer_id=offer_id,
     )
+
+
+async def polls_to_choose(session: AsyncSession, project_id: int) -> list[tuple[int, str]]:
+    """The project's availability polls (id, title), newest first: "who answered this poll"."""
+    return [(poll.id, poll.title) for poll in await meetings.polls_of_project(session, project_id)]
+
+
+async def offers_to_choose(
+    session: AsyncSession, project_id: int, locale: str
+) -> list[tuple[int, str]]:
+    """The project's offers (id, title in `locale` where written), newest first."""
+    offers = await reciprocity.offers_of_project(session, project_id)
+    texts = await reciprocity.texts_of_many(session, [offer.id for offer in offers])
+    chosen = []
+    for offer in offers:
+        versions = texts.get(offer.id, {})
+        version = versions.get(locale) or versions.get(offer.source_locale)
+        if version is None and versions:
+            version = next(iter(versions.values()))
+        chosen.append((offer.id, version.title if version else str(offer.id)))
+    return chosen
 
 
 @dataclass(frozen=True)

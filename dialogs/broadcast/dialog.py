@@ -8,7 +8,7 @@ import operator
 
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.broadcast import getters, handlers
@@ -22,6 +22,8 @@ LANGUAGE = "language"
 VERSION = "version"
 PREVIEW_VERSION = "preview_version"
 WHEN = "when"
+POLL = "poll"
+OFFER = "offer"
 
 
 def _row_of_choices(widget_id: str, items_key: str, on_click) -> Group:
@@ -53,11 +55,47 @@ def broadcast_dialog() -> Dialog:
             I18nFormat("Nobody matches this choice. Please choose again.", when="nobody"),
             _row_of_choices(ROLE, "roles", handlers.on_role),
             _row_of_choices(LANGUAGE, "languages", handlers.on_language),
+            Row(
+                SwitchTo(
+                    I18nFormat("Who answered a poll"),
+                    id="by_poll",
+                    state=Broadcast.pick_poll,
+                    when="has_polls",
+                ),
+                SwitchTo(
+                    I18nFormat("Who asked for an offer"),
+                    id="by_offer",
+                    state=Broadcast.pick_offer,
+                    when="has_offers",
+                ),
+            ),
+            Button(
+                I18nFormat("Everyone in the team"),
+                id="whole_team",
+                on_click=handlers.on_whole_team,
+                when="narrowed",
+            ),
             SwitchTo(I18nFormat("Next"), id="next", state=Broadcast.compose, when="somebody"),
             Button(I18nFormat("Back"), id="audience_back", on_click=handlers.on_audience_back),
             unexpected_input(),
             state=Broadcast.audience,
             getter=getters.get_audience,
+        ),
+        Window(
+            I18nFormat("Which poll? The message goes to the people who answered it."),
+            picker(POLL, "polls", handlers.on_poll, numeric=True),
+            SwitchTo(I18nFormat("Back"), id="poll_back", state=Broadcast.audience),
+            unexpected_input(),
+            state=Broadcast.pick_poll,
+            getter=getters.get_polls,
+        ),
+        Window(
+            I18nFormat("Which offer? The message goes to the people who asked for it."),
+            picker(OFFER, "offers", handlers.on_offer, numeric=True),
+            SwitchTo(I18nFormat("Back"), id="offer_back", state=Broadcast.audience),
+            unexpected_input(),
+            state=Broadcast.pick_offer,
+            getter=getters.get_offers,
         ),
         Window(
             I18nFormat("Write your message in {language}. You can send a photo or a file too."),

@@ -59,7 +59,13 @@ def draft_of(manager: DialogManager) -> Draft | None:
 
 def query_of(manager: DialogManager) -> audience.AudienceQuery:
     data = manager.dialog_data
-    return broadcasts.audience_query(data["project_id"], data.get("role"), data.get("language"))
+    return broadcasts.audience_query(
+        data["project_id"],
+        data.get("role"),
+        data.get("language"),
+        poll_id=data.get("poll_id"),
+        offer_id=data.get("offer_id"),
+    )
 
 
 def send_at_of(manager: DialogManager) -> datetime | None:
@@ -100,17 +106,49 @@ async def get_audience(
             language=language_name(code), count=number(count, locale)
         )
         languages.append((code, mark(query.language == code, label)))
+    summary = ngettext(
+        "{count} person in {project} will get it.",
+        "{count} people in {project} will get it.",
+        people,
+    ).format(count=number(people, locale), project=project.name if project else "")
+    group = await _chosen_group(session, query, locale)
+    if group:
+        summary = f"{summary}\n{group}"
     return {
-        "summary": ngettext(
-            "{count} person in {project} will get it.",
-            "{count} people in {project} will get it.",
-            people,
-        ).format(count=number(people, locale), project=project.name if project else ""),
+        "summary": summary,
         "nobody": people == 0,
         "somebody": people > 0,
         "roles": roles,
         "languages": languages,
+        "has_polls": bool(await broadcasts.polls_to_choose(session, query.project_id)),
+        "has_offers": bool(await broadcasts.offers_to_choose(session, query.project_id, locale)),
+        "narrowed": query.poll_id is not None or query.offer_id is not None,
     }
+
+
+async def _chosen_group(session, query: audience.AudienceQuery, locale: str) -> str | None:
+    """ "Only the people who answered the poll ..." when the audience is narrowed to one."""
+    if query.poll_id is not None:
+        titles = dict(await broadcasts.polls_to_choose(session, query.project_id))
+        return _("Only people who answered the poll: {title}").format(
+            title=titles.get(query.poll_id, "")
+        )
+    if query.offer_id is not None:
+        titles = dict(await broadcasts.offers_to_choose(session, query.project_id, locale))
+        return _("Only people who asked for: {title}").format(title=titles.get(query.offer_id, ""))
+    return None
+
+
+async def get_polls(session, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+    project_id = dialog_manager.dialog_data["project_id"]
+    return {"polls": await broadcasts.polls_to_choose(session, project_id)}
+
+
+async def get_offers(
+    session, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
+    project_id = dialog_manager.dialog_data["project_id"]
+    return {"offers": await broadcasts.offers_to_choose(session, project_id, locale)}
 
 
 async def get_compose(locale: str, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:

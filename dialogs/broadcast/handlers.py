@@ -58,7 +58,9 @@ async def on_project(callback: CallbackQuery, _w: Any, manager: DialogManager, p
     session, sender = _session_and_sender(manager)
     if not await people.is_staff_in(session, sender, project_id):
         return  # the staff guard refuses forged buttons first; the rule is held twice
-    manager.dialog_data.update(project_id=project_id, role=None, language=None)
+    manager.dialog_data.update(
+        project_id=project_id, role=None, language=None, poll_id=None, offer_id=None
+    )
     await manager.switch_to(Broadcast.audience)
 
 
@@ -70,6 +72,27 @@ async def on_role(_c: CallbackQuery, _w: Any, manager: DialogManager, role: str)
 async def on_language(_c: CallbackQuery, _w: Any, manager: DialogManager, code: str) -> None:
     if code == ALL or code in SUPPORTED_LOCALES:
         manager.dialog_data["language"] = None if code == ALL else code
+
+
+async def on_poll(_c: CallbackQuery, _w: Any, manager: DialogManager, poll_id: int) -> None:
+    session, _sender = _session_and_sender(manager)
+    project_id = manager.dialog_data["project_id"]
+    if poll_id in dict(await broadcasts.polls_to_choose(session, project_id)):
+        manager.dialog_data.update(poll_id=poll_id, offer_id=None)
+    await manager.switch_to(Broadcast.audience)
+
+
+async def on_offer(callback: CallbackQuery, _w: Any, manager: DialogManager, offer_id: int):
+    session, sender = _session_and_sender(manager)
+    project_id = manager.dialog_data["project_id"]
+    offers = await broadcasts.offers_to_choose(session, project_id, sender.locale or "en")
+    if offer_id in dict(offers):
+        manager.dialog_data.update(offer_id=offer_id, poll_id=None)
+    await manager.switch_to(Broadcast.audience)
+
+
+async def on_whole_team(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    manager.dialog_data.update(poll_id=None, offer_id=None)
 
 
 async def on_audience_back(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
