@@ -368,3 +368,27 @@ async def deliveries_of(session: AsyncSession, participant_id: int) -> list[tupl
         .order_by(OutboxDelivery.id)
     )
     return list(rows.all())
+
+
+async def checkin_schedules(session: AsyncSession, project_id: int) -> list[CheckinSchedule]:
+    """A project's running check-ins, the soonest first."""
+    rows = await session.execute(
+        select(CheckinSchedule)
+        .where(CheckinSchedule.project_id == project_id, CheckinSchedule.active.is_(True))
+        .order_by(CheckinSchedule.next_run_at, CheckinSchedule.id)
+    )
+    return list(rows.scalars())
+
+
+async def stop_checkin_schedule(session: AsyncSession, project_id: int, schedule_id: int) -> bool:
+    """Stop one of a project's check-ins; False when it is not that project's or already stopped."""
+    result = await session.execute(
+        update(CheckinSchedule)
+        .where(
+            CheckinSchedule.id == schedule_id,
+            CheckinSchedule.project_id == project_id,
+            CheckinSchedule.active.is_(True),
+        )
+        .values(active=False)
+    )
+    return result.rowcount == 1

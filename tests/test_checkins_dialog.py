@@ -1,0 +1,100 @@
+"""Facilitators set their team's regular check-ins in the bot: every second Tuesday at 18:00,
+in the team's own time zone; they can stop one; nobody else can touch them."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.services import invites
+from storage import participants, projects
+from storage.models import AuditEntry, CheckinSchedule, Role
+from tests.conftest import join, settle
+
+
+async def _team_with_facilitator(emulator, app, facilitator: int):
+    async with app.sessions() as session:
+        project = await projects.create_project(
+            session, "Recovery college", timezone="Europe/London"
+        )
+        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
+        person = await participants.get_or_create(session, facilitator)
+        await projects.set_role(session, project, person, Role.FACILITATOR)
+        await session.commit()
+        return project.id, invite.code
+
+
+async def _press(emulator, person, *labels: str) -> None:
+    for label in labels:
+        await settle(emulator, await person.press(label))
+
+
+async def _schedules(app) -> list[CheckinSchedule]:
+    async with app.sessions() as session:
+        return list((await session.execute(select(CheckinSchedule))).scalars())
+
+
+async def test_a_facilitator_sets_a_check_in_every_second_tuesday_at_six(emulator, start_bot):
+    running = await start_bot()
+    project_id, _code = await _team_with_facilitator(emulator, running.app, 6000)
+    fay = await join(emulator, 6000)
+
+    await _press(emulator, fay, "Team tools", "Regular check-ins")
+    assert "There are none yet." in fay.last_message.text
+    await _press(
+        emulator,
+        fay,
+        "Add a check-in",
+        "How are things going? (three answers)",
+        "Every 2 weeks",
+        "Tuesday",
+    )
+    await settle(emulator, await fay.send_text("18:00"))
+    assert any("Saved." in m.text for m in fay.messages[-3:])
+    listing = fay.last_message.text
+    assert "Every 2 weeks on Tuesday at 18:00" in listing
+
+    (schedule,) = await _schedules(running.app)
+    assert (schedule.project_id, schedule.start, schedule.every_weeks) == (project_id, "pulse", 2)
+    local = schedule.next_run_at.astimezone(ZoneInfo("Europe/London"))
+    assert (local.weekday(), local.hour, local.minute) == (1, 18, 0)
+
+    await _press(emulator, fay, fay.buttons[1])  # "Stop: Every 2 weeks on Tuesday ..."
+    assert "Stop this check-in?" in fay.last_message.text
+    await _press(emulator, fay, "Yes, stop it")
+    assert "There are none yet." in fay.last_message.text
+    (schedule,) = await _schedules(running.app)
+    assert schedule.active is False
+    async with running.app.sessions() as session:
+        actions = (await session.execute(select(AuditEntry.action))).scalars().all()
+    assert {"checkin.added", "checkin.stopped"} <= set(actions)
+
+
+async def test_a_mistyped_time_is_asked_again_and_nothing_is_saved(emulator, start_bot):
+    running = await start_bot()
+    await _team_with_facilitator(emulator, running.app, 6100)
+    fay = await join(emulator, 6100)
+    await _press(emulator, fay, "Team tools", "Regular check-ins", "Add a check-in")
+    await _press(emulator, fay, "Is there something you want to tell the team?", "Every week")
+    await _press(emulator, fay, "Friday")
+    await settle(emulator, await fay.send_text("six-ish"))
+    assert fay.messages[-2].text == "Please type a time like 18:00, or tap a button."
+    assert fay.last_message.text.startswith("At what time?")  # asked again, below the answer
+    assert await _schedules(running.app) == []
+    await settle(emulator, await fay.send_text("25:00"))
+    assert await _schedules(running.app) == []
+
+
+async def test_a_participant_cannot_open_the_check_in_screens(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await _team_with_facilitator(emulator, running.app, 6200)
+    sam = await join(emulator, 6201, code=code)
+    menu = sam.last_message
+    assert "Team tools" not in menu.buttons
+    forged = menu.data_for("Help").rsplit("help", 1)[0] + "staff_checkins"
+    update = await sam.press_data(forged, message_id=menu.message_id)
+    await settle(emulator, update)
+    answer = emulator.callback_answer(update["callback_query"]["id"])
+    assert answer is not None and "not available to you" in answer["text"]
+    assert sam.last_message.text == menu.text
