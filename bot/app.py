@@ -24,15 +24,27 @@ from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from bot.tasks import BackgroundTasks
 from dialogs.actions import actions_router, markup_factory
+from dialogs.availability.dialog import availability_dialog
 from dialogs.broadcast.dialog import broadcast_dialog
+from dialogs.checkins.dialog import checkins_dialog
 from dialogs.commands import commands_router
 from dialogs.common import AnswerOnceMessageManager
+from dialogs.contribution.dialog import contribution_dialog, log_activity_dialog
+from dialogs.export.dialog import export_dialog
 from dialogs.fallback import fallback_router
+from dialogs.feedback.dialog import feedback_dialog, my_feedback_dialog
+from dialogs.meetings.dialog import meetings_staff_dialog, my_meetings_dialog
 from dialogs.menu.dialog import menu_dialog
+from dialogs.offers.dialog import offers_dialog
 from dialogs.onboarding.dialog import onboarding_dialog
+from dialogs.polls.dialog import poll_create_dialog
 from dialogs.privacy.dialog import forget_dialog, pause_dialog
+from dialogs.pulse.dialog import pulse_dialog
+from dialogs.review.dialog import review_dialog
+from dialogs.rewards.dialog import rewards_dialog
 from dialogs.settings.dialog import settings_dialog
 from dialogs.team.dialog import team_dialog
+from dialogs.wedid.dialog import editor_dialog, updates_dialog
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.fsm import SQLStorage
 
@@ -51,6 +63,22 @@ def dialogs_router() -> Router:
         forget_dialog(),
         team_dialog(),
         broadcast_dialog(),
+        checkins_dialog(),
+        feedback_dialog(),
+        my_feedback_dialog(),
+        pulse_dialog(),
+        updates_dialog(),
+        review_dialog(),
+        editor_dialog(),
+        offers_dialog(),
+        rewards_dialog(),
+        contribution_dialog(),
+        log_activity_dialog(),
+        export_dialog(),
+        poll_create_dialog(),
+        availability_dialog(),
+        my_meetings_dialog(),
+        meetings_staff_dialog(),
     )
     return router
 
@@ -177,6 +205,7 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         markup_for=markup_factory(i18n),
     )
     dispatcher["delivery"] = delivery
+    dispatcher["data_dir"] = settings.data_dir  # the export pseudonyms' secret lives there
     dispatcher["background_tasks"] = tasks = BackgroundTasks()
     app = Application(
         settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory, delivery, tasks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
@@ -72,6 +73,34 @@ def _parser() -> argparse.ArgumentParser:
     checkin.add_argument("--weekday", required=True, help="mon, tue, wed, thu, fri, sat or sun")
     checkin.add_argument("--at", required=True, help="local time in the project's zone, e.g. 18:00")
     checkin.add_argument("--start", choices=("pulse", "feedback"), default="pulse")
+
+    export = commands.add_parser(
+        "export", help="a project's responses as CSV, XLSX or JSON Lines (for coordinators)"
+    )
+    export.add_argument("--project", type=int, required=True)
+    export.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        help="feedback, pulse, poll_answers, access_needs, claims, we_did, we_did_replies, "
+        "contributions or attendance (repeat; default: all)",
+    )
+    export.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="xlsx")
+    export.add_argument(
+        "--from", dest="since", type=date.fromisoformat, help="first day, YYYY-MM-DD"
+    )
+    export.add_argument("--to", dest="until", type=date.fromisoformat, help="last day, YYYY-MM-DD")
+    export.add_argument(
+        "--names", action="store_true", help="show the names of people who agreed to be named"
+    )
+    export.add_argument("--out", type=Path, help="a folder (default: DATA_DIR/exports)")
+
+    report = commands.add_parser("report", help="a project's weekly digest as Markdown and PNG")
+    report.add_argument("--project", type=int, required=True)
+    report.add_argument(
+        "--until", type=date.fromisoformat, help="the digest covers the 7 days up to this day"
+    )
+    report.add_argument("--out", type=Path, help="a folder (default: DATA_DIR/reports/...)")
 
     i18n = commands.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=("extract", "update", "compile"))
@@ -178,6 +207,33 @@ def _run(args: argparse.Namespace) -> int:
                     weekday=args.weekday,
                     at=args.at,
                     start=args.start,
+                )
+            )
+        )
+    elif args.command == "export":
+        from bot import exports_cli
+
+        print(
+            asyncio.run(
+                exports_cli.export(
+                    settings,
+                    project_id=args.project,
+                    kinds=args.kind,
+                    fmt=args.format,
+                    since=args.since,
+                    until=args.until,
+                    names=args.names,
+                    out=args.out,
+                )
+            )
+        )
+    elif args.command == "report":
+        from bot import exports_cli
+
+        print(
+            asyncio.run(
+                exports_cli.report(
+                    settings, project_id=args.project, until=args.until, out=args.out
                 )
             )
         )

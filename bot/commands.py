@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 PARTICIPANT_COMMANDS = (
     ("start", __("Begin again")),
     ("menu", __("Open the menu")),
+    ("feedback", __("Tell the team how things are going")),
+    ("meetings", __("Meeting times and your meetings")),
+    ("updates", __("See what changed: you said, we did")),
+    ("offers", __("Thank-you offers from your team")),
+    ("mycontribution", __("See the time you gave")),
     ("help", __("How to use this bot")),
     ("language", __("Change your language")),
     ("settings", __("How and when we write to you")),
@@ -28,7 +33,10 @@ PARTICIPANT_COMMANDS = (
     ("mydata", __("See what we keep about you")),
     ("forget", __("Delete your data")),
 )
-STAFF_COMMANDS = (("team", __("Team tools")),)
+STAFF_COMMANDS = (
+    ("team", __("Team tools")),
+    ("export", __("Export answers (coordinators)")),
+)
 
 
 def _commands(i18n: I18n, locale: str, pairs) -> list[BotCommand]:

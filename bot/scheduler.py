@@ -52,6 +52,10 @@ SWEEPS = (
     Sweep("checkins-sweep", "bot.scheduler:sweep_checkins", 60),
     Sweep("unjoined-sweep", "bot.scheduler:sweep_people_who_never_joined", 6 * 3600),
     Sweep("handled-updates-sweep", "bot.scheduler:sweep_handled_updates", 3600),
+    Sweep("promises-sweep", "bot.scheduler:sweep_overdue_promises", 3600),
+    Sweep("meetings-sweep", "bot.scheduler:sweep_meetings", 60),
+    Sweep("thank-you-sweep", "bot.scheduler:sweep_thank_yous", 6 * 3600),
+    Sweep("digest-sweep", "bot.scheduler:sweep_weekly_digests", 15 * 60),
 )
 # Telegram keeps an unconfirmed update for 24 hours; a handled id older than this cannot return.
 HANDLED_UPDATES_KEPT = timedelta(days=2)
@@ -212,3 +216,108 @@ async def sweep_handled_updates() -> int:
         removed = await updates.forget_older_than(session, HANDLED_UPDATES_KEPT)
         await session.commit()
     return removed
+
+
+# -- meetings (issue 6): poll reminders, closing at the deadline, reminders before meetings -------
+
+
+def _translate(context: JobContext):
+    """gettext in a reader's language: the delivery engine's catalogs (none in bare tests)."""
+    i18n = context.delivery.i18n if context.delivery is not None else None
+    if i18n is None:
+        return lambda msgid, _locale: msgid
+    return lambda msgid, locale: i18n.gettext(msgid, locale=locale)
+
+
+async def sweep_meetings() -> int:
+    """Queue what fell due (each marked in the same transaction, so once): the one reminder to
+    people who have not answered a poll, the closing of polls at their deadline, and the
+    reminders 24 hours and 2 hours before a meeting. Returns the messages queued."""
+    from bot.services import meetings
+
+    context = _require_context()
+    translate = _translate(context)
+    now = context.clock()
+    async with context.sessions() as session:
+        queued = await meetings.queue_poll_reminders(session, now, translate)
+        closed = await meetings.close_polls_past_deadline(session, now, translate)
+        queued += await meetings.queue_meeting_reminders(session, now, translate)
+        await session.commit()
+    if queued or closed:
+        log.info("meetings: queued %d messages, closed %d polls", queued, closed)
+        if context.delivery is not None:
+            context.delivery.wake()
+    return queued
+
+
+# -- "you said, we did" (issue 5): the promise tracker ---------------------------------------------
+
+
+async def sweep_overdue_promises() -> int:
+    """Remind staff of updates past their due date and not done: once per due date (marked on
+    the update in the same transaction as the reminder is queued)."""
+    from bot.services import we_did
+
+    context = _require_context()
+    i18n = context.delivery.i18n if context.delivery is not None else None
+    translate = (
+        (lambda msgid, locale: i18n.gettext(msgid, locale=locale))
+        if i18n is not None
+        else (lambda msgid, _locale: msgid)
+    )
+    async with context.sessions() as session:
+        reminded = await we_did.remind_overdue(session, context.clock(), translate)
+        await session.commit()
+    if reminded:
+        log.info("reminded staff of %d overdue promises", reminded)
+        if context.delivery is not None:
+            context.delivery.wake()
+    return reminded
+
+
+# -- reciprocity (issue 7): the periodic thank-you ------------------------------------------------
+
+
+async def sweep_thank_yous() -> int:
+    """A personal thank-you, at most once a month, to each participant who gave something new;
+    queued and recorded in one transaction, so a restart neither loses nor doubles one."""
+    from bot.i18n import create_i18n
+    from bot.services import contributions
+    from dialogs.contribution.words import thank_you
+    from dialogs.offers.words import in_language
+
+    context = _require_context()
+    i18n = context.delivery.i18n if context.delivery is not None else create_i18n()
+    async with context.sessions() as session:
+        queued = await contributions.queue_thank_yous(
+            session, context.clock(), in_language(i18n, thank_you)
+        )
+        await session.commit()
+    if queued:
+        log.info("queued %d thank-you messages", queued)
+        if context.delivery is not None:
+            context.delivery.wake()
+    return queued
+
+
+# -- exports and reports (issue 8): the weekly digest for staff -----------------------------------
+
+
+async def sweep_weekly_digests() -> int:
+    """Each project's weekly digest to its facilitators and coordinators (Monday 09:00 in its
+    zone); what was queued is in the outbox, so a restart neither loses nor doubles one."""
+    from bot.i18n import create_i18n
+    from bot.services import reports
+
+    context = _require_context()
+    i18n = context.delivery.i18n if context.delivery is not None else create_i18n()
+    async with context.sessions() as session:
+        queued = await reports.queue_due_digests(
+            session, context.clock(), lambda msgid, locale: i18n.gettext(msgid, locale=locale)
+        )
+        await session.commit()
+    if queued:
+        log.info("queued the weekly digest for %d projects", queued)
+        if context.delivery is not None:
+            context.delivery.wake()
+    return queued

@@ -17,13 +17,28 @@ from aiogram import Router
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from dialogs.export import digest as digest_taps
+from dialogs.meetings import taps as meeting_taps
+from dialogs.pulse import taps as checkin_taps
+from dialogs.rewards import taps as reciprocity_taps
+from dialogs.wedid import taps as we_did_taps
+
 Translate = Callable[[str], str]
 ActionButtons = Callable[[str, Translate], InlineKeyboardMarkup | None]
 
 
 def action_buttons() -> dict[str, ActionButtons]:
     """Every action an unprompted message may carry, by the name before its first ":"."""
-    return {}
+    return {
+        "checkin": checkin_taps.checkin_buttons,
+        "wedid": we_did_taps.wedid_buttons,
+        "offer": reciprocity_taps.offer_buttons,
+        "contribution": reciprocity_taps.contribution_buttons,
+        "poll": meeting_taps.poll_buttons,
+        "meeting": meeting_taps.meeting_buttons,
+        "decide": meeting_taps.decide_buttons,
+        "digest": digest_taps.digest_buttons,
+    }
 
 
 def markup_factory(i18n: I18n) -> Callable[[str, str], InlineKeyboardMarkup | None]:
@@ -42,4 +57,7 @@ def markup_factory(i18n: I18n) -> Callable[[str, str], InlineKeyboardMarkup | No
 def actions_router() -> Router:
     """A new router each call (routers attach to one parent only)."""
     router = Router(name="actions")
+    router.include_routers(checkin_taps.router(), we_did_taps.router(), reciprocity_taps.router())
+    router.include_router(meeting_taps.router())
+    router.include_router(digest_taps.router())
     return router

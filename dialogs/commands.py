@@ -10,9 +10,22 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.commands import refresh_staff_commands
 from bot.services import consent, invites, people
+from dialogs.export.handlers import on_export_command
 from dialogs.invite_messages import invite_problem_text
 from dialogs.privacy.handlers import send_my_data
-from dialogs.states import Forget, MainMenu, Onboarding, Pause, Settings, TeamTools
+from dialogs.states import (
+    Forget,
+    GiveFeedback,
+    MainMenu,
+    MyContribution,
+    MyMeetings,
+    Onboarding,
+    Pause,
+    Rewards,
+    Settings,
+    TeamTools,
+    WeDidUpdates,
+)
 from storage.models import Participant
 
 
@@ -104,9 +117,15 @@ def commands_router() -> Router:
     router.message.register(on_language, Command("language"))
     router.message.register(_requires_joining(Settings.main), Command("settings"))
     router.message.register(_requires_joining(Pause.main), Command("pause"))
+    router.message.register(_requires_joining(GiveFeedback.project), Command("feedback"))
+    router.message.register(_requires_joining(MyMeetings.main), Command("meetings"))
+    router.message.register(_requires_joining(WeDidUpdates.list), Command("updates"))
+    router.message.register(_requires_joining(Rewards.list), Command("offers"))
+    router.message.register(_requires_joining(MyContribution.main), Command("mycontribution"))
     router.message.register(on_mydata, Command("mydata"))
     router.message.register(on_forget, Command("forget"))
     router.message.register(on_team, Command("team"))
+    router.message.register(on_export_command, Command("export"))
     return router
 
 

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Column, Select
@@ -23,6 +24,7 @@ from babel.dates import format_time
 
 from bot.i18n import LANGUAGE_NAMES, babel_locale, languages_in_order
 from bot.services.people import FREQUENCY_CHOICES, QUIET_HOURS_CHOICES
+from dialogs.states import MainMenu
 
 # Time zones offered as buttons besides the suggested one; any IANA name can also be typed.
 COMMON_TIMEZONES = (
@@ -153,3 +155,10 @@ class AnswerOnceMessageManager(MessageManager):
             if "query is too old" not in error.message.lower():
                 raise
             logging.getLogger(__name__).debug("callback already answered")
+
+
+async def open_from_button(manager: DialogManager, state: State, data: Any = None) -> None:
+    """Open a dialog from a button on an unprompted message, on top of the main menu: whatever
+    was open is closed, and Back or Done from it lands on the menu, never on nothing."""
+    await manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE)
+    await manager.start(state, data=data, show_mode=ShowMode.SEND)

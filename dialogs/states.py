@@ -49,6 +49,8 @@ class TeamTools(StatesGroup):
 class Broadcast(StatesGroup):
     project = State()
     audience = State()
+    pick_poll = State()
+    pick_offer = State()
     compose = State()
     versions = State()
     version_text = State()
@@ -59,19 +61,188 @@ class Broadcast(StatesGroup):
     report = State()
 
 
+class CheckinSchedules(StatesGroup):
+    project = State()
+    list = State()
+    start = State()
+    every = State()
+    weekday = State()
+    time = State()
+    stop = State()
+
+
 # -- feedback, pulse check-ins, "you said, we did" (issue 5) ----------------------------------
+
+
+class GiveFeedback(StatesGroup):
+    project = State()
+    topic = State()
+    rating = State()
+    words = State()
+    send = State()
+    done = State()
+
+
+class MyFeedback(StatesGroup):
+    list = State()
+    item = State()
+    rating = State()
+    words = State()
+    withdraw = State()
+
+
+class PulseComment(StatesGroup):
+    comment = State()
+    thanks = State()
+
+
+class WeDidUpdates(StatesGroup):
+    list = State()
+    item = State()
+    comment = State()
+
+
+class ReviewFeedback(StatesGroup):
+    project = State()
+    page = State()
+    filter = State()
+    theme = State()
+
+
+class WeDidEditor(StatesGroup):
+    project = State()
+    list = State()
+    you_said = State()
+    we_did = State()
+    status = State()
+    reason = State()
+    owner = State()
+    due = State()
+    link = State()
+    audience = State()
+    versions = State()
+    version_you_said = State()
+    version_we_did = State()
+    confirm = State()
+    detail = State()
+    new_status = State()
+    new_reason = State()
 
 
 # -- meeting availability (issue 6) -----------------------------------------------------------
 
 
+class PollCreate(StatesGroup):
+    project = State()
+    title = State()
+    place = State()
+    day = State()
+    time = State()
+    slots = State()
+    duration = State()
+    deadline = State()
+    audience = State()
+    preview = State()
+    published = State()
+
+
+class Availability(StatesGroup):
+    slots = State()
+    needs = State()
+    need_note = State()
+    thanks = State()
+    closed = State()
+
+
+class MyMeetings(StatesGroup):
+    main = State()
+
+
+class MeetingsStaff(StatesGroup):
+    list = State()
+    poll = State()
+    decide = State()
+    meeting = State()
+    move = State()
+    cancel = State()
+    attendance = State()
+
+
 # -- reciprocity offers and contributions (issue 7) -------------------------------------------
+
+
+class Offers(StatesGroup):
+    """Staff: post offers and review the claims on them."""
+
+    project = State()
+    list = State()
+    offer = State()
+    claims = State()
+    claim = State()
+    decline = State()
+    close = State()
+    kind = State()
+    title = State()
+    description = State()
+    places = State()
+    closes = State()
+    eligibility = State()
+    versions = State()
+    version_title = State()
+    version_description = State()
+    confirm = State()
+
+
+class Rewards(StatesGroup):
+    """Participants: browse the thank-you offers of their teams and ask for one."""
+
+    list = State()
+    offer = State()
+    amount = State()
+    receipt = State()
+    confirm = State()
+    mine = State()
+
+
+class MyContribution(StatesGroup):
+    main = State()
+
+
+class LogActivity(StatesGroup):
+    """Staff: log time a participant gave outside meetings."""
+
+    project = State()
+    person = State()
+    duration = State()
+    day = State()
+    description = State()
+    confirm = State()
 
 
 # -- exports and reports (issue 8) ------------------------------------------------------------
 
 
+class Export(StatesGroup):
+    project = State()
+    what = State()
+    format = State()
+    dates = State()
+    names = State()
+    confirm = State()
+
+
 # Dialogs only facilitators and coordinators may use: the staff guard checks every update in them.
-STAFF_STATE_GROUPS = (TeamTools, Broadcast)
+STAFF_STATE_GROUPS = (
+    TeamTools,
+    Export,
+    Broadcast,
+    CheckinSchedules,
+    ReviewFeedback,
+    WeDidEditor,
+    Offers,
+    LogActivity,
+    PollCreate,
+    MeetingsStaff,
+)
 # Buttons that lead into staff dialogs start with this id prefix (checked by the same guard).
 STAFF_WIDGET_PREFIX = "staff_"

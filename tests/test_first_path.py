@@ -31,7 +31,9 @@ async def test_a_newcomer_joins_and_reaches_the_main_menu_in_their_language(
     menu = create_i18n().gettext(MENU, locale=code)
     assert menu in person.last_message.text
     assert "Ola" in person.last_message.text
-    assert len(person.buttons) == 4  # help, language, settings, pause; no team tools
+    # Feedback, meetings, updates, my feedback, offers, my contribution, help, language,
+    # settings, pause: and no team tools for a participant.
+    assert len(person.buttons) == 10
 
 
 async def test_returning_participant_goes_straight_to_the_menu_and_can_read_help(

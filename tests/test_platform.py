@@ -77,7 +77,21 @@ async def test_the_command_menu_is_set_in_every_language(emulator, start_bot):
     scope = {"type": "all_private_chats"}
     english = emulator.commands(scope)
     welsh = emulator.commands(scope, language_code="cy")
-    expected = ["start", "menu", "help", "language", "settings", "pause", "mydata", "forget"]
+    expected = [
+        "start",
+        "menu",
+        "feedback",
+        "meetings",
+        "updates",
+        "offers",
+        "mycontribution",
+        "help",
+        "language",
+        "settings",
+        "pause",
+        "mydata",
+        "forget",
+    ]
     assert [c["command"] for c in english] == expected
     assert [c["command"] for c in welsh] == expected
     assert welsh != english
@@ -88,9 +102,9 @@ async def test_telegram_refuses_nothing_the_bot_sends_on_the_first_path(emulator
     await start_bot()
     for user_id, language in enumerate(["English", "Cymraeg", "Polski", "العربية"], start=4100):
         person = await _join(emulator, user_id, language=language)
-        await settle(emulator, await person.press(person.buttons[0]))  # help
+        await settle(emulator, await person.press(person.buttons[6]))  # help
         await settle(emulator, await person.press(person.buttons[-1]))  # back
-        await settle(emulator, await person.press(person.buttons[2]))  # settings
+        await settle(emulator, await person.press(person.buttons[8]))  # settings
         await settle(emulator, await person.send_text("/pause"))
         await settle(emulator, await person.send_text("/language"))
     refused = [(r.method, r.error_code) for r in emulator.requests if not r.ok]
@@ -153,7 +167,7 @@ def test_coproduce_chat_reaches_the_main_menu_in_each_language(code, tmp_path):
 def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--as", "facilitator"],
-        input="1\n" * 9 + "5\n/quit\n",
+        input="1\n" * 9 + "11\n/quit\n",
         capture_output=True,
         text=True,
         timeout=90,

@@ -106,7 +106,7 @@ async def test_check_ins_due_while_the_bot_was_down_run_once_after_restart(harne
         message = (await session.execute(select(OutboxMessage))).scalar_one()
         report = await delivery_report(session, message.id)
     assert schedule.next_run_at == datetime(2026, 4, 7, 17, 0, tzinfo=UTC)
-    assert (message.kind, message.action) == ("checkin", "checkin:pulse")
+    assert (message.kind, message.action) == ("checkin", f"checkin:pulse:{message.project_id}")
     assert report.sent == report.total == 2
 
 
@@ -138,7 +138,12 @@ async def test_jobs_live_in_the_database_with_fixed_ids(database_url, sessions):
             "checkins-sweep",
             "unjoined-sweep",
             "handled-updates-sweep",
+            "promises-sweep",
+            "meetings-sweep",
+            "thank-you-sweep",
+            "digest-sweep",
         }
+        assert len(second.get_jobs()) == len(jobs.SWEEPS)
         assert stored["checkins-sweep"].func_ref == "bot.scheduler:sweep_checkins"
         assert stored["checkins-sweep"].coalesce is True
         assert str(stored["checkins-sweep"].trigger.timezone) == "UTC"

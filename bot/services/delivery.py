@@ -417,7 +417,7 @@ async def run_due_checkins(session: AsyncSession, now: datetime) -> list[int]:
                     source_locale=project.default_locale,
                     text_key=checkin_text_key(schedule.start),
                     project_id=project.id,
-                    action=f"checkin:{schedule.start}",
+                    action=f"checkin:{schedule.start}:{project.id}",
                 )
             )
         schedule.next_run_at = next_checkin(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import consent
 from storage import audit, consents, dialog_records, outbox, participants, projects
+from storage import feedback as feedback_store
 from storage.models import ConsentDecision, Participant
 
 # Someone who wrote to us but never agreed to take part is forgotten after this.
@@ -87,12 +88,45 @@ async def collect(session: AsyncSession, participant: Participant) -> PersonalDa
             }
             for entry in await audit.about_person(session, participant.id)
         ],
+        **await _feedback_of(session, participant.id),
+        **await _reciprocity_of(session, participant.id),
+        **await _meetings_of(session, participant.id),
     }
     return PersonalData(
         document=document,
         projects=[row["project"] for row in project_rows if row["project"]],
         consent_version=participant.consent_version,
     )
+
+
+async def _feedback_of(session: AsyncSession, participant_id: int) -> dict[str, Any]:
+    """Their feedback (withdrawn answers too: we keep that they withdrew, not the words),
+    pulse answers and replies to "you said, we did" updates."""
+    answers = await feedback_store.all_feedback_of(session, participant_id)
+    return {
+        "feedback_you_gave": [
+            {
+                "project_id": answer.project_id,
+                "topic": answer.topic,
+                "rating": answer.rating,
+                "text": answer.text,
+                "voice_note": bool(answer.voice_file_id),
+                "with_your_name": not answer.anonymous,
+                "given_at": _iso(answer.created_at),
+                "changed_at": _iso(answer.updated_at),
+                "withdrawn_at": _iso(answer.withdrawn_at),
+            }
+            for answer in answers
+        ],
+        "how_things_were_going": [
+            {"answer": str(pulse.answer), "comment": pulse.comment, "at": _iso(pulse.created_at)}
+            for pulse in await feedback_store.pulses_of(session, participant_id)
+        ],
+        "your_answers_to_updates": [
+            {"update_id": reply.update_id, "answer": str(reply.answer), "comment": reply.comment}
+            for reply in await feedback_store.replies_of(session, participant_id)
+        ],
+    }
 
 
 def _quiet_hours(participant: Participant) -> str | None:
@@ -114,4 +148,78 @@ async def erase(session: AsyncSession, participant: Participant) -> None:
         participant_id=None,
         project_id=project_ids[0] if project_ids else None,
     )
+    # Their open requests for thank-you offers go with them: free the places they held.
+    from storage import reciprocity as reciprocity_store
+
+    await reciprocity_store.release_places_of(session, participant.id)
     await participants.delete(session, participant)
+
+
+async def _reciprocity_of(session: AsyncSession, participant_id: int) -> dict[str, Any]:
+    """What they asked for from thank-you offers, time logged for them, and thank-yous sent.
+    (All of it goes with them on erasure: the rows cascade with the participant.)"""
+    from storage import reciprocity as reciprocity_store
+
+    return {
+        "thank_you_offers_you_asked_for": [
+            {
+                "offer_id": claim.offer_id,
+                "kind": str(offer.kind),
+                "state": str(claim.state),
+                "amount_pence": claim.amount_pence,
+                "receipt_photo": bool(claim.receipt_file_id),
+                "asked_at": _iso(claim.requested_at),
+                "decided_at": _iso(claim.decided_at),
+                "reason_given": claim.reason,
+                "given_at": _iso(claim.fulfilled_at),
+            }
+            for claim, offer in await reciprocity_store.claims_of_participant(
+                session, participant_id
+            )
+        ],
+        "time_logged_for_you": [
+            {
+                "project_id": activity.project_id,
+                "minutes": activity.minutes,
+                "day": activity.day.isoformat(),
+                "what": activity.description,
+                "logged_at": _iso(activity.logged_at),
+            }
+            for activity in await reciprocity_store.activities_of(session, participant_id)
+        ],
+        "thank_you_messages": [
+            {"month": thanks.period, "queued_at": _iso(thanks.queued_at)}
+            for thanks in await reciprocity_store.thanks_of(session, participant_id)
+        ],
+    }
+
+
+async def _meetings_of(session: AsyncSession, participant_id: int) -> dict[str, Any]:
+    """Their answers about meeting times, what they said would help them come, meetings they
+    were told of, and whether they came. (All of it cascades with them on erasure.)"""
+    from storage import meetings as meetings_store
+
+    records = await meetings_store.personal_records(session, participant_id)
+    return {
+        "meeting_times_you_answered": [
+            {"meeting": title, "time": _iso(starts_at), "answer": str(choice), "at": _iso(at)}
+            for title, starts_at, choice, at in records["answers"]
+        ],
+        "what_would_help_you_come": [
+            {"meeting": title, "need": str(kind), "your_words": note}
+            for title, kind, note in records["access_needs"]
+        ],
+        "meetings_we_told_you_about": [
+            {
+                "meeting": title,
+                "time": _iso(starts_at),
+                "status": str(status),
+                "you_said_you_cannot_come": _iso(cant_come_at),
+            }
+            for title, starts_at, status, cant_come_at in records["meetings"]
+        ],
+        "meetings_you_came_to": [
+            {"meeting": title, "time": _iso(starts_at), "came": attended}
+            for title, starts_at, attended in records["attendance"]
+        ],
+    }

@@ -34,11 +34,15 @@ def start_name(start: str) -> str:
 
 
 def describe(schedule: CheckinSchedule, timezone: str, locale: str) -> str:
-    often = ngettext(
-        "Every week on {weekday} at {time}",
-        "Every {count} weeks on {weekday} at {time}",
-        schedule.every_weeks,
-    ).format(
+    if schedule.every_weeks == 1:
+        often = _("Every week on {weekday} at {time}")
+    else:
+        often = ngettext(
+            "Every {count} week on {weekday} at {time}",
+            "Every {count} weeks on {weekday} at {time}",
+            schedule.every_weeks,
+        )
+    often = often.format(
         count=schedule.every_weeks,
         weekday=_weekday(schedule.weekday, locale),
         time=_clock(schedule.minute_of_day, locale),
@@ -82,7 +86,12 @@ async def get_starts(**_kw: Any) -> dict[str, Any]:
 
 async def get_every(**_kw: Any) -> dict[str, Any]:
     choices = [
-        (n, ngettext("Every week", "Every {count} weeks", n).format(count=n))
+        (
+            n,
+            _("Every week")
+            if n == 1
+            else ngettext("Every {count} week", "Every {count} weeks", n).format(count=n),
+        )
         for n in checkins.EVERY_WEEKS_CHOICES
     ]
     return {"choices": choices}

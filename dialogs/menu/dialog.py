@@ -8,7 +8,19 @@ from aiogram_dialog.widgets.kbd import Row, Start, SwitchTo
 from dialogs.common import I18nFormat, picker, unexpected_input
 from dialogs.menu.getters import get_languages, get_main_menu
 from dialogs.menu.handlers import on_language_changed
-from dialogs.states import STAFF_WIDGET_PREFIX, MainMenu, Pause, Settings, TeamTools
+from dialogs.states import (
+    STAFF_WIDGET_PREFIX,
+    GiveFeedback,
+    MainMenu,
+    MyContribution,
+    MyFeedback,
+    MyMeetings,
+    Pause,
+    Rewards,
+    Settings,
+    TeamTools,
+    WeDidUpdates,
+)
 
 HELP = "help"
 LANGUAGE = "language"
@@ -29,6 +41,20 @@ def menu_dialog() -> Dialog:
             I18nFormat("Hello, {name}.", when="name"),
             I18nFormat("Main menu. What would you like to do?"),
             Row(
+                Start(I18nFormat("Give feedback"), id="give_feedback", state=GiveFeedback.project),
+                Start(I18nFormat("Meetings"), id="my_meetings", state=MyMeetings.main),
+            ),
+            Row(
+                Start(I18nFormat("You said, we did"), id="we_did", state=WeDidUpdates.list),
+                Start(I18nFormat("My feedback"), id="my_feedback", state=MyFeedback.list),
+            ),
+            Row(
+                Start(I18nFormat("Thank-you offers"), id="thank_you_offers", state=Rewards.list),
+                Start(
+                    I18nFormat("My contribution"), id="my_contribution", state=MyContribution.main
+                ),
+            ),
+            Row(
                 SwitchTo(I18nFormat("Help"), id=HELP, state=MainMenu.help),
                 SwitchTo(I18nFormat("Language"), id=LANGUAGE, state=MainMenu.language),
             ),
@@ -48,6 +74,11 @@ def menu_dialog() -> Dialog:
                 "How to use this bot:\n"
                 "• Tap a button to answer.\n"
                 "• /menu brings you back here.\n"
+                "• /feedback tells the team how things are going.\n"
+                "• /meetings shows meeting times to choose and your meetings.\n"
+                "• /updates shows what changed because of what people said.\n"
+                "• /offers shows thank-you offers from your team.\n"
+                "• /mycontribution shows the time you gave.\n"
                 "• /language changes your language.\n"
                 "• /settings changes how and when we write to you.\n"
                 "• /pause stops our messages for a while.\n"

@@ -235,7 +235,7 @@ class OutboxMessage(SQLModel, table=True):
     text_key: str | None = Field(default=None, max_length=64)
     photo_file_id: str | None = Field(default=None, max_length=255)
     document_file_id: str | None = Field(default=None, max_length=255)
-    # What a button on it would start (e.g. "checkin:pulse"); a later dialog attaches the button.
+    # What a button on it would start (e.g. "checkin:pulse:3"), see dialogs/actions.py.
     action: str | None = Field(default=None, max_length=64)
 
 

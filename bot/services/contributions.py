@@ -1,0 +1,274 @@
+"""What each person gave: hours (meetings they came to, plus activities a facilitator logged),
+meetings, feedback, and the "we did" changes their feedback led to. Also the staff rule for
+logging an activity, and when a periodic thank-you is due.
+
+Plain rules, no aiogram. Figures come from the meetings and feedback parts of the service
+(storage.meetings, storage.feedback) and from our own logged activities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import delivery, people
+from storage import audit, feedback, meetings, projects
+from storage import reciprocity as store
+from storage.models import LoggedActivity, OutboxKind, Participant, Role, ThankYouSent
+
+ACTIVITY_DESCRIPTION_LIMIT = 200
+# One logged activity: at most a long day.
+ACTIVITY_MINUTES_LIMIT = 12 * 60
+# How far back a facilitator may log an activity.
+ACTIVITY_OLDEST = timedelta(days=366)
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+class InvalidActivity(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One person's figures, in every project they are part of."""
+
+    minutes_given: int
+    meetings: int
+    activities: int
+    feedback: int
+    changes: int
+    project_names: tuple[str, ...]
+    # The first day they took part (joined a project), and the latest day they gave time.
+    since: date | None
+    latest: date | None
+
+    @property
+    def hours(self) -> float:
+        """Hours given, to the nearest half hour."""
+        return round(self.minutes_given / 30) / 2
+
+    @property
+    def hours_for_plural(self) -> int:
+        """The number gettext chooses a plural form by (1.5 hours reads as plural)."""
+        return math.ceil(self.hours)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.minutes_given or self.meetings or self.feedback or self.changes)
+
+    def figures(self) -> tuple[int, int, int, int, int]:
+        return (self.minutes_given, self.meetings, self.activities, self.feedback, self.changes)
+
+
+async def meetings_attended(
+    session: AsyncSession, participant_id: int, *, project_id: int | None = None
+) -> int:
+    """Meetings they came to (of one project, when given)."""
+    attended = await meetings.attended_meetings(session, participant_id)
+    return sum(
+        1 for meeting, _ in attended if project_id is None or meeting.project_id == project_id
+    )
+
+
+async def contribution_of(session: AsyncSession, participant: Participant) -> Contribution:
+    attended = await meetings.attended_meetings(session, participant.id)
+    activities = await store.activities_of(session, participant.id)
+    memberships = await projects.memberships_of(session, participant.id)
+    names = []
+    for membership in memberships:
+        project = await projects.get_project(session, membership.project_id)
+        if project is not None:
+            names.append(project.name)
+    days = [meeting.starts_at.date() for meeting, _ in attended] + [a.day for a in activities]
+    joined = [m.created_at.date() for m in memberships]
+    return Contribution(
+        minutes_given=sum(minutes for _, minutes in attended) + sum(a.minutes for a in activities),
+        meetings=len(attended),
+        activities=len(activities),
+        feedback=await feedback.feedback_count(session, participant.id),
+        changes=len(await feedback.changes_from_feedback_of(session, participant.id)),
+        project_names=tuple(names),
+        since=min(joined + days) if joined or days else None,
+        latest=max(days) if days else None,
+    )
+
+
+# -- logging an activity (staff) -----------------------------------------------------------------
+
+
+def parse_duration(typed: str) -> int:
+    """ "2", "1.5", "1,5" (hours), "1:30" or "90m" as minutes; InvalidActivity otherwise."""
+    text = typed.strip().lower().replace(" ", "")
+    try:
+        if text.endswith("m") and text[:-1].isdigit():
+            minutes = int(text[:-1])
+        elif ":" in text:
+            hours, _, mins = text.partition(":")
+            if not (hours.isdigit() and mins.isdigit() and len(mins) == 2 and int(mins) < 60):
+                raise InvalidActivity(typed)
+            minutes = int(hours) * 60 + int(mins)
+        else:
+            text = text.removesuffix("h").replace(",", ".")
+            minutes = round(float(text) * 60)
+    except ValueError as error:
+        raise InvalidActivity(typed) from error
+    if not 0 < minutes <= ACTIVITY_MINUTES_LIMIT:
+        raise InvalidActivity(typed)
+    return minutes
+
+
+_DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
+
+
+def parse_day(typed: str) -> date:
+    """A typed day: 2026-03-14, 14/03/2026, 14.03.2026 or 14-03-2026."""
+    for pattern in _DAY_FORMATS:
+        try:
+            return datetime.strptime(typed.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise InvalidActivity(typed)
+
+
+def check_activity_day(day: date, today: date) -> date:
+    if day > today or day < today - ACTIVITY_OLDEST:
+        raise InvalidActivity(day.isoformat())
+    return day
+
+
+async def people_to_log_for(
+    session: AsyncSession, staff: Participant, project_id: int
+) -> list[Participant]:
+    if not await people.is_staff_in(session, staff, project_id):
+        raise NotAllowed(project_id)
+    return await store.members_with_role(session, project_id, Role.PARTICIPANT)
+
+
+async def log_activity(
+    session: AsyncSession,
+    staff: Participant,
+    *,
+    project_id: int,
+    participant_id: int,
+    minutes: int,
+    day: date,
+    description: str,
+    today: date,
+) -> LoggedActivity:
+    """Staff of the project log time a participant of the same project gave."""
+    members = {p.id for p in await people_to_log_for(session, staff, project_id)}
+    if participant_id not in members:
+        raise NotAllowed(participant_id)
+    if not 0 < minutes <= ACTIVITY_MINUTES_LIMIT:
+        raise InvalidActivity(str(minutes))
+    check_activity_day(day, today)
+    words = description.strip()
+    if not words or len(words) > ACTIVITY_DESCRIPTION_LIMIT:
+        raise InvalidActivity(description)
+    activity = await store.add_activity(
+        session,
+        LoggedActivity(
+            project_id=project_id,
+            participant_id=participant_id,
+            minutes=minutes,
+            day=day,
+            description=words,
+            logged_by=staff.id,
+        ),
+    )
+    await audit.record(
+        session,
+        "activity.log",
+        actor_id=staff.id,
+        project_id=project_id,
+        subject_id=participant_id,
+        detail=f"activity={activity.id} minutes={minutes}",
+    )
+    return activity
+
+
+# -- periodic thank-yous -------------------------------------------------------------------------
+
+
+def period_of(now: datetime) -> str:
+    """The calendar month (UTC) a thank-you belongs to: one a month at most."""
+    return f"{now.year:04d}-{now.month:02d}"
+
+
+def gave_something_new(current: Contribution, last_figures: tuple | None) -> bool:
+    """A thank-you is due when they gave something since the last one (or ever, the first time)."""
+    if current.is_empty:
+        return False
+    if last_figures is None:
+        return True
+    return any(now > before for now, before in zip(current.figures(), last_figures, strict=True))
+
+
+# (their figures, their language) -> the words of their thank-you.
+ThankYouWords = Callable[[Contribution, str], str]
+# What the button on a thank-you opens: their contribution record.
+CONTRIBUTION_ACTION = "contribution"
+
+
+async def queue_thank_yous(session: AsyncSession, now: datetime, words: ThankYouWords) -> int:
+    """Queue a personal thank-you for each participant who gave something new since their last
+    one, at most one a calendar month, and record it in the same transaction: a restart neither
+    loses nor doubles one. Paused people are left for a later sweep, after their pause ends (so
+    a long pause does not pile up a thank-you a month). The engine also holds back quiet hours
+    and keeps to their weekly cap. How many were queued."""
+    period = period_of(now)
+    already = await store.thanked_in_period(session, period)
+    queued = 0
+    for person in await store.people_to_thank(session):
+        if person.id in already or people.is_paused(person, now):
+            continue
+        contribution = await contribution_of(session, person)
+        last = await store.last_thank_you(session, person.id)
+        last_figures = (
+            (last.minutes_given, last.meetings, last.activities, last.feedback, last.changes)
+            if last
+            else None
+        )
+        if not gave_something_new(contribution, last_figures):
+            continue
+        locale = person.locale or await _project_locale(session, person)
+        await delivery.enqueue_message(
+            session,
+            kind=OutboxKind.THANKS,
+            recipients=[person.id],
+            now=now,
+            source_locale=locale,
+            texts={locale: words(contribution, locale)},
+            action=f"{CONTRIBUTION_ACTION}:me",
+        )
+        minutes, meetings_count, activities, feedback_count, changes = contribution.figures()
+        session.add(
+            ThankYouSent(
+                participant_id=person.id,
+                period=period,
+                minutes_given=minutes,
+                meetings=meetings_count,
+                activities=activities,
+                feedback=feedback_count,
+                changes=changes,
+                queued_at=now,
+            )
+        )
+        queued += 1
+    await session.flush()
+    return queued
+
+
+async def _project_locale(session: AsyncSession, person: Participant) -> str:
+    for membership in await projects.memberships_of(session, person.id):
+        project = await projects.get_project(session, membership.project_id)
+        if project is not None:
+            return project.default_locale
+    return "en"

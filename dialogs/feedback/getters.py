@@ -1,0 +1,117 @@
+"""What the feedback windows show. Getters only read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram_dialog import DialogManager
+from babel.dates import format_date
+
+from bot.i18n import babel_locale
+from bot.services import feedback
+from storage import projects
+
+OTHER = "other"
+# Five faces with words, from 1 (very bad) to 5 (very good): a face alone can be misread.
+FACES = {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
+RATING_WORDS = {
+    1: __("Very bad"),
+    2: __("Bad"),
+    3: __("Okay"),
+    4: __("Good"),
+    5: __("Very good"),
+}
+
+
+def rating_label(rating: int) -> str:
+    return f"{FACES[rating]} {RATING_WORDS[rating]}"
+
+
+def rating_items() -> list[tuple[int, str]]:
+    return [(rating, rating_label(rating)) for rating in sorted(FACES, reverse=True)]
+
+
+def topic_label(topic: str) -> str:
+    return topic or _("Something else")
+
+
+async def get_projects(session, participant, **_kw: Any) -> dict[str, Any]:
+    found = await feedback.projects_of(session, participant)
+    return {"projects": [(p.id, p.name) for p in found], "no_projects": not found}
+
+
+async def get_topics(session, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+    project = await projects.get_project(session, dialog_manager.dialog_data["project_id"])
+    topics = feedback.topics_of(project)
+    items = [(str(index), topic) for index, topic in enumerate(topics)]
+    items.append((OTHER, _("Something else")))
+    return {"topics": items, "project": project.name if project else ""}
+
+
+async def get_rating(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+    return {
+        "ratings": rating_items(),
+        "topic": topic_label(dialog_manager.dialog_data.get("topic", "")),
+    }
+
+
+async def get_words(participant, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
+    return {
+        "may_name": feedback.may_be_named(participant),
+        "limit": feedback.TEXT_LIMIT,
+        "text": data.get("text") or "",
+        "has_text": bool(data.get("text")),
+        "seconds": data.get("voice_duration") or 0,
+        "has_voice": bool(data.get("voice_file_id")),
+    }
+
+
+async def get_done(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+    return {"named": bool(dialog_manager.dialog_data.get("named"))}
+
+
+# -- my feedback -----------------------------------------------------------------------------------
+
+
+def _day(answer, locale: str) -> str:
+    return format_date(answer.created_at, format="medium", locale=babel_locale(locale))
+
+
+async def get_my_answers(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
+    answers = await feedback.own_answers(session, participant)
+    items = [
+        (
+            answer.id,
+            f"{_day(answer, locale)} · {topic_label(answer.topic)} · {FACES[answer.rating]}",
+        )
+        for answer in answers
+    ]
+    return {"answers": items, "none": not items}
+
+
+async def get_my_answer(
+    session, participant, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
+    answer = await feedback.own_answer(
+        session, participant, dialog_manager.dialog_data.get("feedback_id", 0)
+    )
+    if answer is None:
+        return {"gone": True, "found": False, "ratings": rating_items(), "limit": 0}
+    return {
+        "gone": False,
+        "found": True,
+        "day": _day(answer, locale),
+        "topic": topic_label(answer.topic),
+        "rating": rating_label(answer.rating),
+        "text": answer.text or "",
+        "has_text": bool(answer.text),
+        "has_voice": bool(answer.voice_file_id),
+        "seconds": answer.voice_duration or 0,
+        "anonymous": answer.anonymous,
+        "named": not answer.anonymous,
+        "ratings": rating_items(),
+        "limit": feedback.TEXT_LIMIT,
+    }

@@ -1,0 +1,232 @@
+"""What the meetings windows show: a participant's open polls and next meetings; for staff,
+the live tally, who has not answered, access needs, the meeting, and who came."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram_dialog import DialogManager
+
+from bot.services import meetings
+from dialogs.availability.getters import need_label
+from storage import meetings as store
+from storage import projects
+from storage.models import MeetingStatus
+from storage.types import utcnow
+
+
+async def _zone(session, participant, project_id: int):
+    return meetings.zone_of(participant, await projects.get_project(session, project_id))
+
+
+# -- a participant's own meetings ------------------------------------------------------------------
+
+
+async def get_my_meetings(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
+    now = utcnow()
+    polls = []
+    for poll in await store.open_polls_for(session, participant.id, now):
+        tz = await _zone(session, participant, poll.project_id)
+        label = _("{title} (answer by {deadline})").format(
+            title=poll.title, deadline=meetings.when_text(poll.deadline, tz, locale)
+        )
+        polls.append((poll.id, label))
+    lines = []
+    for meeting, notice in await store.upcoming_meetings_for(session, participant.id, now):
+        tz = await _zone(session, participant, meeting.project_id)
+        line = "• " + _("{title}: {when}").format(
+            title=meeting.title,
+            when=meetings.when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
+        )
+        if meeting.place:
+            line += "\n  " + _("Where: {place}").format(place=meeting.place)
+        if notice.cant_come_at:
+            line += "\n  " + _("You said you cannot come.")
+        lines.append(line)
+    return {
+        "polls": polls,
+        "has_polls": bool(polls),
+        "meetings": "\n".join(lines),
+        "has_meetings": bool(lines),
+        "nothing": not polls and not lines,
+    }
+
+
+# -- staff -----------------------------------------------------------------------------------------
+
+
+def person_label(name: str | None, participant_id: int) -> str:
+    return name or _("Participant {number}").format(number=participant_id)
+
+
+async def get_staff_list(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
+    now = utcnow()
+    polls = []
+    for poll, project in (await meetings.polls_for_staff(session, participant))[:10]:
+        tz = meetings.zone_of(participant, project)
+        state = (
+            _("open until {deadline}").format(
+                deadline=meetings.when_text(poll.deadline, tz, locale)
+            )
+            if meetings.is_open(poll, now)
+            else _("closed")
+        )
+        polls.append((poll.id, f"{poll.title} ({state})"))
+    found = []
+    for meeting in await meetings.meetings_for_staff(session, participant, now):
+        tz = await _zone(session, participant, meeting.project_id)
+        label = f"{meeting.title}: {meetings.when_text(meeting.starts_at, tz, locale)}"
+        if meeting.status == MeetingStatus.CANCELLED:
+            label += " " + _("(cancelled)")
+        found.append((meeting.id, label))
+    return {
+        "polls": polls,
+        "meetings": found,
+        "has_polls": bool(polls),
+        "has_meetings": bool(found),
+    }
+
+
+async def get_poll(session, participant, locale: str, dialog_manager: DialogManager, **_kw: Any):
+    summary = await meetings.summary(session, participant, dialog_manager.dialog_data["poll_id"])
+    poll = summary.poll
+    tz = await _zone(session, participant, poll.project_id)
+    open_now = meetings.is_open(poll, utcnow())
+    lines = []
+    choices = []
+    for number, slot in enumerate(summary.slots, 1):
+        when = meetings.when_text(slot.starts_at, tz, locale, poll.duration_minutes)
+        lines.append(f"{number}. {when}\n   ✅ {slot.yes}   🤔 {slot.if_need_be}   ❌ {slot.no}")
+        if slot.starts_at > utcnow():
+            choices.append((slot.slot_id, _("Choose {number}").format(number=number)))
+    waiting = list(summary.waiting_names)
+    if summary.waiting_unnamed:
+        waiting.append(
+            ngettext("{count} participant", "{count} participants", summary.waiting_unnamed).format(
+                count=summary.waiting_unnamed
+            )
+        )
+    needs = []
+    for kind, names in summary.needs.items():
+        named = ", ".join(name for name in names if name)
+        line = f"• {need_label(kind)}: {len(names)}"
+        needs.append(f"{line} ({named})" if named else line)
+    needs += [f"  “{note}”" for note in summary.notes]
+    return {
+        "title": poll.title,
+        "state": (
+            _("Answers close on {deadline}.").format(
+                deadline=meetings.when_text(poll.deadline, tz, locale)
+            )
+            if open_now
+            else _("Answers have closed.")
+        ),
+        "answered": _("Answered: {answered} of {asked}.").format(
+            answered=summary.answered, asked=summary.asked
+        ),
+        "tally": "\n".join(lines),
+        "waiting": ", ".join(waiting),
+        "has_waiting": bool(waiting),
+        "needs": "\n".join(needs),
+        "has_needs": bool(needs),
+        "choices": choices if summary.meeting is None else [],
+        "can_close": open_now,
+        "decided": summary.meeting is not None,
+    }
+
+
+async def get_decide(session, participant, locale: str, dialog_manager: DialogManager, **_kw):
+    data = dialog_manager.dialog_data
+    poll = await meetings.poll_for_staff(session, participant, data["poll_id"])
+    slot = await store.get_slot(session, data["slot_id"])
+    tz = await _zone(session, participant, poll.project_id)
+    told = len(await store.available_for_slot(session, slot.id))
+    return {
+        "when": meetings.when_text(slot.starts_at, tz, locale, poll.duration_minutes),
+        "title": poll.title,
+        "count": ngettext(
+            "We will tell {count} person who said yes or if need be.",
+            "We will tell {count} people who said yes or if need be.",
+            told,
+        ).format(count=told),
+    }
+
+
+async def _meeting(session, participant, dialog_manager: DialogManager):
+    return await meetings.meeting_for_staff(
+        session, participant, dialog_manager.dialog_data["meeting_id"]
+    )
+
+
+async def get_meeting(session, participant, locale: str, dialog_manager: DialogManager, **_kw):
+    meeting = await _meeting(session, participant, dialog_manager)
+    tz = await _zone(session, participant, meeting.project_id)
+    now = utcnow()
+    concerned = await meetings.meeting_people(session, participant, meeting.id)
+    told = [p for p in concerned if p.told]
+    cant = [person_label(p.name, p.participant_id) for p in concerned if p.cant_come]
+    came = sum(1 for p in concerned if p.attended)
+    scheduled = meeting.status == MeetingStatus.SCHEDULED
+    return {
+        "title": meeting.title,
+        "when": meetings.when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
+        "place": meeting.place,
+        "has_place": bool(meeting.place),
+        "cancelled": not scheduled,
+        "told": ngettext(
+            "{count} person was told the time.", "{count} people were told the time.", len(told)
+        ).format(count=len(told)),
+        "cant": ", ".join(cant),
+        "has_cant": bool(cant),
+        "came": came,
+        "started": scheduled and meeting.starts_at <= now,
+        "future": scheduled and meeting.starts_at > now,
+        "scheduled": scheduled,
+    }
+
+
+async def get_move(session, participant, locale: str, dialog_manager: DialogManager, **_kw):
+    meeting = await _meeting(session, participant, dialog_manager)
+    project = await projects.get_project(session, meeting.project_id)
+    tz = await _zone(session, participant, meeting.project_id)
+    now = utcnow()
+    others = []
+    if meeting.poll_id:
+        for slot in await store.slots_of(session, meeting.poll_id):
+            if slot.starts_at > now and slot.starts_at != meeting.starts_at:
+                when = meetings.when_text(slot.starts_at, tz, locale, meeting.duration_minutes)
+                others.append((slot.starts_at.isoformat(), when))
+    return {"zone": project.timezone if project else "Europe/London", "others": others}
+
+
+async def get_cancel(session, participant, locale: str, dialog_manager: DialogManager, **_kw):
+    meeting = await _meeting(session, participant, dialog_manager)
+    tz = await _zone(session, participant, meeting.project_id)
+    told = len(await store.notices_of(session, meeting.id))
+    return {
+        "title": meeting.title,
+        "when": meetings.when_text(meeting.starts_at, tz, locale),
+        "count": ngettext(
+            "We will tell the {count} person who was told the time.",
+            "We will tell the {count} people who were told the time.",
+            told,
+        ).format(count=told),
+    }
+
+
+async def get_attendance(session, participant, dialog_manager: DialogManager, **_kw):
+    meeting = await _meeting(session, participant, dialog_manager)
+    people = await meetings.meeting_people(session, participant, meeting.id)
+    return {
+        "title": meeting.title,
+        "people": [
+            (
+                p.participant_id,
+                ("✅ " if p.attended else "▫️ ") + person_label(p.name, p.participant_id),
+            )
+            for p in people
+        ],
+        "nobody": not people,
+    }

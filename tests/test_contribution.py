@@ -1,0 +1,253 @@
+"""What each person gave, through the real bot: /mycontribution in plain words, a certificate
+to show an employer (named only if they chose to be), time a facilitator logs, and the periodic
+thank-you that waits for a pause to end. Also: every reciprocity window renders in each language."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot import scheduler
+from storage import participants
+from storage.models import (
+    Feedback,
+    LoggedActivity,
+    Meeting,
+    MeetingAttendance,
+    OfferKind,
+    ThankYouSent,
+    WeDidStatus,
+    YouSaidWeDid,
+    YouSaidWeDidFeedback,
+)
+from storage.types import utcnow
+from tests.conftest import join, settle
+from tests.test_offers_dialog import (
+    FAY,
+    TEAM,
+    _no_quiet_hours,
+    _offer,
+    _press,
+    _say,
+    _staff,
+    _team,
+)
+
+
+async def _gave(app, telegram_id: int, project_id: int, *, meetings: int, changes: int) -> None:
+    """Meetings of 90 minutes they came to, and published changes their feedback led to."""
+    async with app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, telegram_id)
+        for number in range(meetings):
+            meeting = Meeting(
+                project_id=project_id,
+                title="Meeting",
+                starts_at=datetime(2026, 2, 1 + number, 18, tzinfo=UTC),
+                duration_minutes=90,
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add(
+                MeetingAttendance(meeting_id=meeting.id, participant_id=person.id, attended=True)
+            )
+        for _ in range(changes):
+            said = Feedback(project_id=project_id, participant_id=person.id, rating=3)
+            change = YouSaidWeDid(
+                project_id=project_id,
+                you_said="Too hard to find",
+                we_did="New signs",
+                status=WeDidStatus.DONE,
+                published_at=utcnow(),
+            )
+            session.add_all([said, change])
+            await session.flush()
+            session.add(YouSaidWeDidFeedback(update_id=change.id, feedback_id=said.id))
+        await session.commit()
+
+
+def _pdf_of(emulator, message) -> bytes:
+    return emulator.state.files[message.document["file_id"]].content
+
+
+async def test_my_contribution_in_plain_words_and_a_certificate_with_my_name(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await _team(running.app)
+    ruth = await join(emulator, 7101, code=code, name="Ruth", may_use_name=True)
+    sian = await join(emulator, 7102, code=code, name="Sian", may_use_name=False)
+    await _gave(running.app, 7101, project_id, meetings=2, changes=1)
+    await _gave(running.app, 7102, project_id, meetings=1, changes=0)
+
+    await _say(emulator, ruth, "/mycontribution")
+    record = ruth.last_message.text
+    assert "You gave 3 hours of your time." in record
+    assert "You came to 2 meetings." in record
+    assert "You shared your views 1 time." in record
+    assert "Your ideas helped 1 change." in record
+    await _press(emulator, ruth, "Get my certificate")
+    document = ruth.messages[-2]
+    assert document.document["file_name"] == "certificate-of-contribution.pdf"
+    assert "show it to an employer" in document.caption
+    pdf = _pdf_of(emulator, document)
+    assert pdf.startswith(b"%PDF")
+    assert "Ruth".encode("utf-16-be") in pdf and TEAM.encode("utf-16-be") in pdf
+
+    await _say(emulator, sian, "/mycontribution")
+    assert "You gave 1.5 hours of your time." in sian.last_message.text
+    await _press(emulator, sian, "Get my certificate")
+    pdf = _pdf_of(emulator, sian.messages[-2])
+    assert "Sian".encode("utf-16-be") not in pdf  # she did not choose to be named
+    assert "holder of this certificate".encode("utf-16-be") in pdf
+
+
+async def test_someone_who_gave_nothing_yet_is_told_kindly(emulator, start_bot):
+    running = await start_bot()
+    _, code = await _team(running.app)
+    tom = await join(emulator, 7111, code=code)
+    await _say(emulator, tom, "/mycontribution")
+    assert "Nothing is recorded yet." in tom.last_message.text
+    assert "Get my certificate" not in tom.buttons
+    await _say(emulator, tom, "hello?")
+    assert "Please use the buttons." in tom.messages[-2].text
+
+
+async def test_a_facilitator_logs_an_activity_and_it_counts(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await _team(running.app)
+    await _staff(running.app, FAY, project_id)
+    fay = await join(emulator, FAY)
+    una = await join(emulator, 7121, code=code, name="Una")
+    await _press(emulator, fay, "Team tools", "Log an activity", "Una")
+    await _say(emulator, fay, "lots")
+    assert "Please type the hours" in fay.messages[-2].text
+    await _say(emulator, fay, "2.5")
+    await _say(emulator, fay, "2999-01-01")
+    assert "Please type a day in the past year" in fay.messages[-2].text
+    await _press(emulator, fay, "Yesterday")
+    await _say(emulator, fay, "Spoke at the staff training day")
+    assert "Record 2.5 hours on" in fay.last_message.text and "for Una?" in fay.last_message.text
+    await _press(emulator, fay, "Yes, save it")
+    assert "Your teams." in fay.last_message.text
+
+    await _say(emulator, una, "/mycontribution")
+    assert "You gave 2.5 hours of your time." in una.last_message.text
+    assert "You helped with 1 other activity." in una.last_message.text
+    async with running.app.sessions() as session:
+        activity = (await session.execute(select(LoggedActivity))).scalar_one()
+    assert activity.minutes == 150 and activity.description == "Spoke at the staff training day"
+    yesterday = utcnow().astimezone(ZoneInfo("Europe/London")).date() - timedelta(days=1)
+    assert activity.day == yesterday
+
+
+async def test_a_paused_participant_gets_no_thank_you_until_the_pause_ends(emulator, start_bot):
+    running = await start_bot()
+    app = running.app
+    project_id, code = await _team(app)
+    vic = await join(emulator, 7131, code=code)
+    wyn = await join(emulator, 7132, code=code)
+    await _no_quiet_hours(app, 7131, 7132)
+    await _gave(app, 7131, project_id, meetings=1, changes=1)
+    await _gave(app, 7132, project_id, meetings=1, changes=0)
+    await _say(emulator, wyn, "/pause")
+    await _press(emulator, wyn, "Pause until I turn it on")
+
+    scheduler.set_context(scheduler.JobContext(sessions=app.sessions, delivery=app.delivery))
+    try:
+        assert await scheduler.sweep_thank_yous() == 1
+        await app.delivery.run_until_idle()
+        thanks = vic.last_message
+        assert thanks.text.startswith(f"Thank you for what you give to {TEAM}.")
+        assert (
+            "You came to 1 meeting." in thanks.text and "Your ideas helped 1 change." in thanks.text
+        )
+        assert thanks.buttons == [["See what you gave"]]
+        assert not [m for m in wyn.messages if m.body.startswith("Thank you for what")]
+
+        assert await scheduler.sweep_thank_yous() == 0  # once a month, even after a restart
+        await _say(emulator, wyn, "/pause")
+        await _press(emulator, wyn, "Turn messages on again")
+        assert await scheduler.sweep_thank_yous() == 1
+        await app.delivery.run_until_idle()
+        assert len([m for m in wyn.messages if m.body.startswith("Thank you for what")]) == 1
+    finally:
+        scheduler.set_context(None)
+    await _press(emulator, vic, "See what you gave")
+    assert "Your contribution." in vic.last_message.text
+    async with app.sessions() as session:
+        assert len((await session.execute(select(ThankYouSent))).scalars().all()) == 2
+    assert any(s.job_id == "thank-you-sweep" for s in scheduler.SWEEPS)
+
+
+LANGUAGES = [("English", "en"), ("Cymraeg", "cy"), ("Polski", "pl"), ("العربية", "ar")]
+
+
+@pytest.mark.parametrize(("language", "code"), LANGUAGES, ids=[c for _, c in LANGUAGES])
+async def test_every_reciprocity_window_renders_in_each_language(
+    emulator, start_bot, caplog, language, code
+):
+    """Buttons are pressed by their label in the person's language (the catalog's own words),
+    so the walk holds whatever the translations say."""
+    caplog.set_level(logging.ERROR)
+    running = await start_bot()
+    app = running.app
+    project_id, invite = await _team(app)
+    other_id, _ = await _team(app, "Youth panel")
+    await _staff(app, FAY, project_id, other_id)
+    fay = await join(emulator, FAY, language=language, language_code=code)
+    pat = await join(emulator, 7141, language=language, language_code=code, code=invite, name="Pat")
+    await _gave(app, 7141, project_id, meetings=1, changes=1)
+    await _offer(app, project_id, "Bus fares", kind=OfferKind.TRAVEL)
+
+    def t(msgid: str, **values) -> str:
+        return app.i18n.gettext(msgid, locale=code).format(**values)
+
+    async def tap(person, *labels: str) -> None:
+        for label in labels:
+            await settle(emulator, await person.press(label))
+
+    # The participant: offers, one offer, amount, receipt, confirm, my requests, contribution.
+    await _say(emulator, pat, "/offers")
+    await tap(pat, t("{kind}: {title}", kind=t("Travel expenses"), title="Bus fares"))
+    await tap(pat, t("Ask for this"))
+    await _say(emulator, pat, "3.20")
+    await tap(pat, t("Skip"), t("Yes, ask"), t("Back"), t("My requests"), t("Back"), t("Back"))
+    await _say(emulator, pat, "/mycontribution")
+    await tap(pat, t("Get my certificate"))
+    assert pat.messages[-2].document is not None
+
+    # The facilitator: every window of posting and reviewing, and logging an activity.
+    await _say(emulator, fay, "/team")
+    await tap(fay, t("Thank-you offers"), TEAM, "Bus fares • 1 to review")
+    await tap(fay, t("Requests to review: {to_review}", to_review=1))
+    await tap(fay, fay.buttons[0])  # Pat's request
+    await tap(fay, t("Decline"))
+    await _say(emulator, fay, "Not this month, sorry.")
+    await tap(fay, t("Back"), t("Back"), t("Close this offer"), t("Back"), t("Back"))
+    await tap(fay, t("Post a new offer"), t("Other"))
+    await _say(emulator, fay, "Tea and cake")
+    await _say(emulator, fay, "After each meeting.")
+    await tap(fay, t("No limit"))
+    await tap(fay, fay.buttons[0])  # open for two weeks
+    await tap(fay, fay.buttons[1])  # for people who came to at least one meeting
+    await tap(fay, fay.buttons[0])  # write the first other language's version
+    await _say(emulator, fay, "Te")
+    await _say(emulator, fay, "Ar ôl pob cyfarfod.")
+    # The new offer, then back to its team's offers, the team choice and team tools.
+    await tap(fay, t("Next"), t("Post it"), t("Back"), t("Back"), t("Back"))
+    await tap(fay, t("Log an activity"), TEAM, "Pat", t("{count} h", count=1), t("Today"))
+    await _say(emulator, fay, "Read the new leaflet")
+    await tap(fay, t("Yes, save it"))
+
+    async with app.sessions() as session:
+        assert (await session.execute(select(LoggedActivity))).scalar_one().minutes == 60
+    # A second answer to a button a handler already answered is refused, and expected.
+    refused = [
+        (r.method, r.error_code)
+        for r in emulator.requests
+        if not r.ok and r.method != "answerCallbackQuery"
+    ]
+    assert refused == []
+    assert "error while handling" not in caplog.text

@@ -1,0 +1,322 @@
+"""People give feedback in a few taps, change or withdraw it, and answer a pulse check-in;
+facilitators review it without ever seeing a name the person did not give. Driven through the
+emulator as people would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.services import delivery, invites
+from bot.services import feedback as rules
+from storage import participants, projects
+from storage.models import Feedback, PulseResponse, Role
+from storage.types import utcnow
+from tests.conftest import join, settle
+
+TEAM = "Carers' voice"
+TOPICS = "Waiting times\nTransport"
+DONE = "Thank you. Your answer is with the team."
+
+
+async def team(app, topics: str = TOPICS, name: str = TEAM) -> tuple[int, str]:
+    async with app.sessions() as session:
+        project = await projects.create_project(session, name)
+        project.feedback_topics = topics
+        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
+        await session.commit()
+        return project.id, invite.code
+
+
+async def make_staff(app, telegram_id: int, project_id: int) -> None:
+    async with app.sessions() as session:
+        person = await participants.get_or_create(session, telegram_id)
+        project = await projects.get_project(session, project_id)
+        await projects.set_role(session, project, person, Role.FACILITATOR)
+        await session.commit()
+
+
+async def no_quiet_hours(app, *telegram_ids: int) -> None:
+    async with app.sessions() as session:
+        for telegram_id in telegram_ids:
+            person = await participants.get_by_telegram_id(session, telegram_id)
+            person.quiet_start = person.quiet_end = None
+            session.add(person)
+        await session.commit()
+
+
+async def press(emulator, person, *labels: str) -> None:
+    for label in labels:
+        await settle(emulator, await person.press(label))
+
+
+async def say(emulator, person, text: str) -> None:
+    await settle(emulator, await person.send_text(text))
+
+
+async def answers(app) -> list[Feedback]:
+    async with app.sessions() as session:
+        return list((await session.execute(select(Feedback).order_by(Feedback.id))).scalars())
+
+
+async def give_feedback(emulator, person, topic: str, rating: str, words: str | None, named=False):
+    await say(emulator, person, "/feedback")
+    await press(emulator, person, topic, rating)
+    if words:
+        await say(emulator, person, words)
+    await press(emulator, person, "Send with my name" if named else "Send without my name")
+
+
+async def test_quick_feedback_takes_four_taps_from_the_menu(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await team(running.app)
+    amy = await join(emulator, 6001, code=code)
+    await say(emulator, amy, "/menu")
+
+    taps = ["Give feedback", "Transport", "🙂 Good", "Send without my name"]
+    await press(emulator, amy, *taps)
+
+    assert len(taps) <= 4
+    assert DONE in amy.last_message.text
+    assert "It does not have your name on it." in amy.last_message.text
+    [answer] = await answers(running.app)
+    assert (answer.topic, answer.rating, answer.text, answer.anonymous) == (
+        "Transport",
+        4,
+        None,
+        True,
+    )
+
+
+async def test_someone_in_two_teams_chooses_the_team_first(emulator, start_bot):
+    running = await start_bot()
+    _first, code = await team(running.app)
+    second, other_code = await team(running.app, topics="", name="Youth panel")
+    amy = await join(emulator, 6002, code=code)
+    await say(emulator, amy, f"/start {other_code}")
+    await say(emulator, amy, "/feedback")
+    assert "Which team is your feedback for?" in amy.last_message.text
+    # The second team has no topics: its answers go straight to the faces.
+    await press(emulator, amy, "Youth panel", "😄 Very good", "Send without my name")
+    [answer] = await answers(running.app)
+    assert (answer.project_id, answer.topic, answer.rating) == (second, "", 5)
+
+
+async def test_words_and_a_name_only_where_they_agreed_to_it(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await team(running.app)
+    named = await join(emulator, 6003, code=code, name="Amira")
+    shy = await join(emulator, 6004, code=code, name="Bo", may_use_name=False)
+
+    await give_feedback(emulator, named, "Waiting times", "🙁 Bad", "Two hours again.", named=True)
+    assert "It has your name on it." in named.last_message.text
+    await say(emulator, shy, "/feedback")
+    await press(emulator, shy, "Transport", "😐 Okay")
+    assert "Send with my name" not in shy.buttons  # never offered without their agreement
+    await say(emulator, shy, "x" * (rules.TEXT_LIMIT + 1))
+    assert f"under {rules.TEXT_LIMIT} characters" in shy.messages[-2].text
+    await settle(emulator, await shy.send_sticker())
+    assert "Please type your words or send a voice note." in shy.messages[-2].text
+    await say(emulator, shy, "The bus is fine.")
+    assert "The bus is fine." in shy.last_message.text
+    await press(emulator, shy, "Send without my name")
+
+    first, second = await answers(running.app)
+    assert (first.text, first.anonymous, first.rating) == ("Two hours again.", False, 2)
+    assert (second.text, second.anonymous, second.rating) == ("The bus is fine.", True, 3)
+
+
+async def test_they_can_see_change_and_withdraw_their_answer(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await team(running.app)
+    amy = await join(emulator, 6005, code=code)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "The bus is late.")
+    await press(emulator, amy, "My feedback")
+    [label] = [b for b in amy.buttons if "Transport" in b]
+    await press(emulator, amy, label)
+    assert "The bus is late." in amy.last_message.text
+
+    await press(emulator, amy, "Change my rating", "🙂 Good")
+    await press(emulator, amy, "Change my words")
+    await say(emulator, amy, "The bus is on time now.")
+    assert "The bus is on time now." in amy.last_message.text
+    [answer] = await answers(running.app)
+    assert (answer.rating, answer.text) == (4, "The bus is on time now.")
+
+    await press(emulator, amy, "Withdraw it", "Yes, withdraw it")
+    assert "You have not given any feedback yet." in amy.last_message.text
+    [answer] = await answers(running.app)
+    assert answer.withdrawn_at is not None and answer.text is None
+    async with running.app.sessions() as session:
+        assert (
+            await rules.own_answers(session, await participants.get_by_telegram_id(session, 6005))
+            == []
+        )
+
+
+async def test_anonymous_feedback_never_shows_a_name_to_staff(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 6100, project_id)
+    fay = await join(emulator, 6100)
+    amira = await join(emulator, 6006, code=code, name="Amira")
+    bo = await join(emulator, 6007, code=code, name="Bo", may_quote=False)
+    await give_feedback(emulator, amira, "Transport", "😞 Very bad", "Nobody listens.")
+    await give_feedback(emulator, bo, "Waiting times", "🙂 Good", "Quicker now.", named=True)
+
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Review feedback")
+    first = fay.last_message.text
+    assert "Nobody listens." in first and "From: anonymous" in first
+    await press(emulator, fay, "Next")
+    second = fay.last_message.text
+    assert "Quicker now." in second and "From: Bo" in second
+    assert "Not to be quoted" in second  # Bo did not agree to quotes: staff see it, marked
+    await press(emulator, fay, "Previous", "Mark as reviewed")
+    # Only new answers are shown: Bo's is next, and the reviewed one has gone.
+    assert "Quicker now." in fay.last_message.text and "Answer 1 of 1" in fay.last_message.text
+    await press(emulator, fay, "Filter", "All answers", "Show them")
+    assert "Answer 1 of 2" in fay.last_message.text
+
+    seen = "\n".join(m.body for m in fay.messages)
+    assert "Amira" not in seen and str(amira.id) not in seen
+
+
+async def test_a_voice_note_is_stored_and_staff_can_play_it(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 6101, project_id)
+    fay = await join(emulator, 6101)
+    amy = await join(emulator, 6008, code=code)
+    await say(emulator, amy, "/feedback")
+    await press(emulator, amy, "Transport", "🙁 Bad")
+    await settle(emulator, await amy.send_voice(duration=7))
+    assert "Your voice note (7 seconds)." in amy.last_message.text
+    await press(emulator, amy, "Send without my name")
+    [answer] = await answers(running.app)
+    assert answer.voice_file_id and answer.voice_duration == 7 and answer.text is None
+
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Review feedback")
+    assert "A voice note (7 seconds)." in fay.last_message.text
+    await press(emulator, fay, "Play the voice note")
+    assert any(m.voice for m in fay.messages)
+    played = [r for r in emulator.requests if r.method == "sendVoice"]
+    assert played and all(r.ok for r in played)
+
+
+async def test_staff_group_answers_into_a_theme(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 6102, project_id)
+    fay = await join(emulator, 6102)
+    amy = await join(emulator, 6009, code=code)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "Buses are late.")
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Review feedback", "Add to a theme")
+    await say(emulator, fay, "Late buses")
+    assert "Theme: Late buses" in fay.last_message.text
+    [answer] = await answers(running.app)
+    assert answer.theme_id is not None
+
+
+async def test_a_facilitator_of_another_team_sees_none_of_its_feedback(sessions):
+    async with sessions() as session:
+        ours = await projects.create_project(session, "Ours")
+        theirs = await projects.create_project(session, "Theirs")
+        amy = await participants.get_or_create(session, 6010)
+        fay = await participants.get_or_create(session, 6011)
+        await projects.set_role(session, ours, amy, Role.PARTICIPANT)
+        await projects.set_role(session, theirs, fay, Role.FACILITATOR)
+        answer = await rules.give(session, amy, project_id=ours.id, topic="", rating=3)
+        for attempt in (
+            rules.review_page(session, fay, ours.id),
+            rules.mark_reviewed(session, fay, answer.id),
+            rules.put_in_theme(session, fay, answer.id, new_theme="x"),
+        ):
+            try:
+                await attempt
+            except rules.NotAllowed:
+                continue
+            raise AssertionError("a facilitator of another team reached this answer")
+        # Not a member: cannot give feedback to a team either.
+        try:
+            await rules.give(session, fay, project_id=ours.id, topic="", rating=3)
+        except rules.NotAllowed:
+            pass
+        else:
+            raise AssertionError("a non-member gave feedback")
+
+
+async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
+    emulator, start_bot
+):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    amy = await join(emulator, 6012, code=code)
+    await no_quiet_hours(running.app, 6012)
+    async with running.app.sessions() as session:
+        now = utcnow()
+        await delivery.add_checkin_schedule(
+            session,
+            project_id=project_id,
+            timezone="Europe/London",
+            start="pulse",
+            every_weeks=1,
+            weekday=now.weekday(),
+            minute_of_day=0,
+            first_on=now.date() - timedelta(days=7),
+            now=now - timedelta(days=1),
+        )
+        await delivery.run_due_checkins(session, now)
+        await session.commit()
+    await running.app.delivery.run_until_idle()
+    checkin = await amy.wait_for_message(lambda m: "How are things going" in m.body)
+    assert checkin.labels == ["😊 Going well", "😐 Okay", "😟 Hard"]
+
+    okay = checkin.data_for("😐 Okay")
+    await press(emulator, amy, "😟 Hard")
+    # A second tap on the same check-in (a double tap, or a change of mind) replaces the first.
+    await settle(emulator, await amy.press_data(okay, message_id=checkin.message_id))
+    await say(emulator, amy, "Tired this week.")
+    assert "Thank you. The team will read it." in amy.last_message.text
+    async with running.app.sessions() as session:
+        [pulse] = list((await session.execute(select(PulseResponse))).scalars())
+    assert (pulse.answer, pulse.comment, pulse.project_id) == (
+        "okay",
+        "Tired this week.",
+        project_id,
+    )
+    assert pulse.checkin_message_id is not None
+
+    forged = f"fb_ck:p:{project_id + 7}:good"
+    await settle(emulator, await amy.press_data(forged, message_id=checkin.message_id))
+    answered = list(emulator.state.callback_answers.values())[-1]
+    assert answered and "no longer works" in (answered.get("text") or "")
+
+
+async def test_a_feedback_check_in_opens_the_feedback_dialog(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    amy = await join(emulator, 6013, code=code)
+    await no_quiet_hours(running.app, 6013)
+    async with running.app.sessions() as session:
+        members = await projects.member_ids(session, project_id)
+        await delivery.enqueue_message(
+            session,
+            kind=delivery.OutboxKind.CHECKIN,
+            recipients=members,
+            now=utcnow(),
+            source_locale="en",
+            text_key="checkin_feedback",
+            project_id=project_id,
+            action="checkin:feedback",
+        )
+        await session.commit()
+    await running.app.delivery.run_until_idle()
+    await amy.wait_for_message(lambda m: "Give feedback" in m.labels)
+    await press(emulator, amy, "Give feedback")
+    assert "What is it about?" in amy.last_message.text
+    await press(emulator, amy, "Waiting times", "😄 Very good", "Send without my name")
+    assert DONE in amy.last_message.text

@@ -1,0 +1,218 @@
+"""Finding a meeting time in the real bot, through the Telegram emulator: a facilitator makes a
+poll, people answer from the invitation's button in their own zone, the facilitator chooses the
+time, people get the calendar file, one says they cannot come, and after it, who came."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.app import dialogs_router
+from bot.services import invites
+from dialogs import states
+from storage import participants, projects
+from storage.models import AvailabilityPoll, MeetingAttendance, PollAnswer, Role
+from storage.types import utcnow
+from tests.conftest import join, settle
+
+TEAM = "Carers' voice"
+LONDON = ZoneInfo("Europe/London")
+
+
+async def _team(app) -> tuple[int, str]:
+    async with app.sessions() as session:
+        project = await projects.create_project(session, TEAM, timezone="Europe/London")
+        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
+        await session.commit()
+        return project.id, invite.code
+
+
+async def _make_staff(app, telegram_id: int, project_id: int) -> None:
+    async with app.sessions() as session:
+        person = await participants.get_or_create(session, telegram_id)
+        project = await projects.get_project(session, project_id)
+        await projects.set_role(session, project, person, Role.FACILITATOR)
+        await session.commit()
+
+
+async def _settings(app, telegram_id: int, **fields) -> None:
+    async with app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, telegram_id)
+        for name, value in {"quiet_start": None, "quiet_end": None, **fields}.items():
+            setattr(person, name, value)
+        session.add(person)
+        await session.commit()
+
+
+async def _press(emulator, person, *labels: str) -> None:
+    for label in labels:
+        await settle(emulator, await person.press(label))
+
+
+async def _say(emulator, person, text: str) -> None:
+    await settle(emulator, await person.send_text(text))
+
+
+def _label_containing(person, part: str) -> str:
+    return next(label for label in person.buttons if part in label)
+
+
+async def _choose_day(emulator, fay, day) -> None:
+    """On the calendar: go to the day's month if needed, then tap the day."""
+    today = utcnow().astimezone(LONDON).date()
+    if (day.year, day.month) != (today.year, today.month):
+        await _press(emulator, fay, next(label for label in fay.buttons if label.endswith(">>")))
+    await _press(emulator, fay, str(day.day))
+
+
+@pytest.fixture
+async def story(emulator, start_bot):
+    running = await start_bot()
+    app = running.app
+    project_id, code = await _team(app)
+    await _make_staff(app, 6000, project_id)
+    fay = await join(emulator, 6000)
+    ann = await join(emulator, 6001, code=code)
+    ola = await join(emulator, 6002, code=code, language="Polski", may_use_name=False)
+    await _settings(app, 6000)
+    await _settings(app, 6001, display_name="Ann")
+    await _settings(app, 6002, timezone="Europe/Warsaw")
+    return app, fay, ann, ola
+
+
+async def _make_poll(emulator, fay) -> tuple:
+    day = utcnow().astimezone(LONDON).date() + timedelta(days=3)
+    await _press(emulator, fay, "Team tools", "Meetings", "Find a meeting time")
+    assert "What is the meeting about?" in fay.last_message.text  # one team: no choice
+    await _say(emulator, fay, "x" * 201)
+    assert "up to 200 characters" in fay.messages[-2].text
+    await _say(emulator, fay, "Planning day")
+    await _say(emulator, fay, "Room 4, Town Hall")
+    assert "Times are in Europe/London." in fay.last_message.text
+    await _choose_day(emulator, fay, day)
+    await _say(emulator, fay, "25:00")
+    assert "Please type a time like 18:30" in fay.messages[-2].text
+    await _press(emulator, fay, "18:00")
+    assert "Please offer at least 2 times." in fay.last_message.text
+    await _press(emulator, fay, "Add another time")
+    await _choose_day(emulator, fay, day)
+    await _say(emulator, fay, "19:30")
+    slots = fay.last_message.text
+    assert "1. " in slots and "2. " in slots and "18:00–19:00" in slots
+    await _press(emulator, fay, "Next", "1 hour")
+    await _press(emulator, fay, fay.buttons[0])  # the first deadline offered
+    await _press(emulator, fay, "Everyone in the team: 3")
+    invitation = fay.messages[-2].text
+    assert f"{TEAM} wants to find a time to meet: Planning day." in invitation
+    assert "We will ask Everyone in the team: 2. Send it now?" in fay.last_message.text
+    await _press(emulator, fay, "Send")
+    assert "Sent. We asked 2 people." in fay.last_message.text
+    return day
+
+
+async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story):
+    app, fay, ann, ola = story
+    await _make_poll(emulator, fay)
+    await app.delivery.run_until_idle()
+    assert "Answers close on" in ann.last_message.text and ann.buttons == ["Choose times"]
+
+    # The same time, each in their own zone: 18:00 in London is 19:00 in Warsaw.
+    await _press(emulator, ann, "Choose times")
+    await _press(emulator, ola, "Choose times")
+    assert "Times are in your time zone, Europe/London." in ann.last_message.text
+    assert "Europe/Warsaw" in ola.last_message.text
+    ann_slot = _label_containing(ann, "18:00–19:00")
+    ola_slot = _label_containing(ola, "19:00–20:00")
+    assert ann_slot.startswith("▫️") and ola_slot.startswith("▫️")
+
+    await _press(emulator, ann, ann_slot)
+    assert _label_containing(ann, "18:00–19:00").startswith("✅")
+    await settle(emulator, await ann.send_sticker())
+    assert "Please use the buttons" in ann.messages[-2].text
+    await _press(emulator, ann, "Anything that would help you come?", "Step-free access")
+    assert "✓ Step-free access" in ann.buttons
+    await _press(emulator, ann, "Something else")
+    await _say(emulator, ann, "A quiet room please")
+    await _press(emulator, ann, "Done", "Done")
+    assert "Thank you. We have your answers." in ann.last_message.text
+    await _press(emulator, ola, "None of these times suit me")
+
+    await _press(emulator, fay, "Done")  # back in Meetings, where the new poll is listed
+    await _press(emulator, fay, _label_containing(fay, "Planning day ("))
+    tally = fay.last_message.text
+    assert "Answered: 2 of 2." in tally
+    assert "✅ 1   🤔 0   ❌ 1" in tally and "✅ 0   🤔 0   ❌ 2" in tally
+    assert "Step-free access: 1 (Ann)" in tally and "“A quiet room please”" in tally
+    await _press(emulator, fay, "Choose 1")
+    assert "We will tell 1 person who said yes or if need be." in fay.last_message.text
+    await _press(emulator, fay, "Yes, choose it")
+    copy = next(m for m in fay.messages if m.document)
+    assert copy.document["file_name"] == "meeting.ics"
+
+    await app.delivery.run_until_idle()
+    told = ann.last_message
+    assert told.document and told.document["file_id"] == copy.document["file_id"]
+    assert "Planning day is on" in told.caption and "Where: Room 4, Town Hall" in told.caption
+    assert not [m for m in ola.messages if m.document]  # she said no: not told
+
+    update_ = await ann.press("I can't come now")
+    await settle(emulator, update_)
+    answer = emulator.callback_answer(update_["callback_query"]["id"])
+    assert "The facilitator will see it" in answer["text"]
+    await _press(emulator, fay, "Back")
+    await _press(emulator, fay, _label_containing(fay, "Planning day:"))
+    assert "Cannot come now: Ann" in fay.last_message.text
+    assert "1 person was told the time." in fay.last_message.text
+
+
+async def test_a_stale_poll_button_after_the_deadline_is_refused_kindly(emulator, story):
+    app, fay, ann, _ola = story
+    await _make_poll(emulator, fay)
+    await app.delivery.run_until_idle()
+    invitation = ann.last_message
+    await _press(emulator, ann, "Choose times")
+    slot = _label_containing(ann, "18:00–19:00")
+    async with app.sessions() as session:  # the deadline passes while the window is open
+        await session.execute(
+            update(AvailabilityPoll).values(deadline=utcnow() - timedelta(minutes=1))
+        )
+        await session.commit()
+    await _press(emulator, ann, slot)
+    assert "Answers for Planning day closed on" in ann.last_message.text
+    tap = await ann.press_data(invitation.data_for("Choose times"), invitation.message_id)
+    await settle(emulator, tap)
+    assert (
+        "answers for this meeting have closed"
+        in emulator.callback_answer(tap["callback_query"]["id"])["text"]
+    )
+    async with app.sessions() as session:
+        assert (await session.execute(select(PollAnswer))).first() is None
+
+
+async def test_forged_meeting_buttons_change_nothing(emulator, story):
+    app, fay, _ann, ola = story
+    await _make_poll(emulator, fay)
+    await app.delivery.run_until_idle()
+    for data in ("mt_poll:999", "mt_cant:1", "mt_decide:1", "mt_poll:x"):
+        tap = await ola.press_data(data)
+        await settle(emulator, tap)
+        answer = emulator.callback_answer(tap["callback_query"]["id"])
+        assert answer is not None and answer.get("show_alert")
+    async with app.sessions() as session:
+        assert (await session.execute(select(MeetingAttendance))).first() is None
+        assert (await session.execute(select(PollAnswer))).first() is None
+
+
+def test_every_meeting_state_has_a_window_and_staff_dialogs_are_guarded():
+    windows = {
+        window.get_state()
+        for dialog in dialogs_router().sub_routers
+        for window in dialog.windows.values()
+    }
+    for group in (states.PollCreate, states.Availability, states.MyMeetings, states.MeetingsStaff):
+        assert set(group.__states__) <= windows
+    assert {states.PollCreate, states.MeetingsStaff} <= set(states.STAFF_STATE_GROUPS)
+    assert states.Availability not in states.STAFF_STATE_GROUPS

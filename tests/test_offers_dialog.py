@@ -1,0 +1,293 @@
+"""Thank-you offers through the real bot and the Telegram emulator: a facilitator posts one and
+tells the team, people ask for it in their own language, places run out, requests are approved,
+declined with a reason and given, and each change reaches the person once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.app import dialogs_router
+from bot.services import invites
+from dialogs import states
+from storage import participants, projects
+from storage import reciprocity as store
+from storage.models import (
+    ClaimState,
+    Meeting,
+    MeetingAttendance,
+    OfferKind,
+    ReciprocityClaim,
+    ReciprocityOffer,
+    ReciprocityOfferText,
+    Role,
+)
+from tests.conftest import join, settle
+
+TEAM = "Carers' voice"
+FAY = 7000
+
+
+async def _team(app, name: str = TEAM) -> tuple[int, str]:
+    async with app.sessions() as session:
+        project = await projects.create_project(session, name)
+        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
+        await session.commit()
+        return project.id, invite.code
+
+
+async def _staff(app, telegram_id: int, *project_ids: int) -> None:
+    async with app.sessions() as session:
+        person = await participants.get_or_create(session, telegram_id)
+        for project_id in project_ids:
+            project = await projects.get_project(session, project_id)
+            await projects.set_role(session, project, person, Role.FACILITATOR)
+        await session.commit()
+
+
+async def _no_quiet_hours(app, *telegram_ids: int) -> None:
+    async with app.sessions() as session:
+        for telegram_id in telegram_ids:
+            person = await participants.get_by_telegram_id(session, telegram_id)
+            person.quiet_start = person.quiet_end = None
+            session.add(person)
+        await session.commit()
+
+
+async def _press(emulator, person, *labels: str) -> None:
+    for label in labels:
+        await settle(emulator, await person.press(label))
+
+
+async def _say(emulator, person, text: str) -> None:
+    await settle(emulator, await person.send_text(text))
+
+
+def _got(person, start: str) -> list:
+    return [m for m in person.messages if m.body.startswith(start)]
+
+
+async def _team_with_people(emulator, app, members: dict[int, str], **join_options):
+    project_id, code = await _team(app)
+    await _staff(app, FAY, project_id)
+    fay = await join(emulator, FAY)
+    people = {}
+    for telegram_id, language in members.items():
+        people[telegram_id] = await join(
+            emulator, telegram_id, language=language, code=code, **join_options
+        )
+    await _no_quiet_hours(app, FAY, *members)
+    return project_id, fay, people
+
+
+async def _offer(app, project_id: int, title: str, **fields) -> int:
+    fields.setdefault("kind", OfferKind.TRAINING)
+    async with app.sessions() as session:
+        offer = ReciprocityOffer(project_id=project_id, source_locale="en", **fields)
+        await store.add_offer(session, offer, {"en": (title, "")})
+        await session.commit()
+        return offer.id
+
+
+async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
+    emulator, start_bot, caplog
+):
+    caplog.set_level(logging.ERROR)
+    running = await start_bot()
+    engine = running.app.delivery
+    _, fay, people = await _team_with_people(
+        emulator, running.app, {7001: "English", 7002: "Cymraeg"}
+    )
+    amy, bryn = people.values()
+
+    await _press(emulator, fay, "Team tools", "Thank-you offers")
+    assert f"{TEAM} has no thank-you offers yet." in fay.last_message.text  # one team: no choice
+    await _press(emulator, fay, "Post a new offer", "Training")
+    await _say(emulator, fay, "x" * 121)
+    assert "up to 120 characters. Yours has 121." in fay.messages[-2].text
+    await settle(emulator, await fay.send_sticker())
+    assert "Please type a short title in words." in fay.messages[-2].text
+    await _say(emulator, fay, "First aid course")
+    await _say(emulator, fay, "A free day course in Cardiff, with lunch.")
+    await _say(emulator, fay, "none")
+    assert "Please type a whole number" in fay.messages[-2].text
+    await _press(emulator, fay, "1", "No closing day", "Everyone in the team")
+    assert "Cymraeg: people see the original" in fay.last_message.text
+    await _press(emulator, fay, "Write the Cymraeg version")
+    await _say(emulator, fay, "Cwrs cymorth cyntaf")
+    await _press(emulator, fay, "Skip")
+    assert "Cymraeg: its own version" in fay.last_message.text
+    await _press(emulator, fay, "Next")
+    summary = fay.last_message.text
+    assert "Post this offer?" in summary and "First aid course" in summary and "1 place." in summary
+    await _press(emulator, fay, "Post it and tell the team")
+    assert "First aid course" in fay.last_message.text and "1 place left." in fay.last_message.text
+
+    await engine.run_until_idle()
+    told = amy.last_message
+    assert "A new thank-you offer for the team: “First aid course”." in told.text
+    assert told.buttons == [["See the offer"]]
+    assert "“Cwrs cymorth cyntaf”" in bryn.last_message.text  # their own version's title
+
+    await _press(emulator, bryn, "See the offer")  # Bryn reads it first...
+    assert "Cwrs cymorth cyntaf" in bryn.last_message.text and "Ask for this" in bryn.buttons
+    await _press(emulator, amy, "See the offer", "Ask for this")
+    assert "Ask the team for “First aid course”?" in amy.last_message.text
+    await _press(emulator, amy, "Yes, ask")
+    assert "Your request is with the team." in amy.messages[-2].text
+    assert "Your request: Asked, waiting for the team" in amy.last_message.text
+
+    # ...but Amy asked first: the last place is gone, and Bryn is told kindly.
+    update = await bryn.press("Ask for this")
+    await settle(emulator, update)
+    answer = emulator.callback_answer(update["callback_query"]["id"])
+    assert "Sorry, all the places are taken now. Thank you for asking." in answer["text"]
+    await _say(emulator, bryn, "/offers")
+    await _press(emulator, bryn, "Training: Cwrs cymorth cyntaf")
+    assert "All places are taken." in bryn.last_message.text
+    assert "Ask for this" not in bryn.buttons
+
+    # The facilitator approves; a second tap on the same button sends nothing more.
+    await _press(emulator, fay, "Back")
+    await _press(emulator, fay, "First aid course • 1 to review", "Requests to review: 1")
+    await _press(emulator, fay, fay.buttons[0])
+    assert "Now: Asked, waiting for the team" in fay.last_message.text
+    screen = fay.last_message
+    approve = screen.data_for("Yes, approve")
+    await _press(emulator, fay, "Yes, approve")
+    again = await fay.press_data(approve, message_id=screen.message_id)
+    await settle(emulator, again)
+    assert emulator.callback_answer(again["callback_query"]["id"])["text"] == (
+        "This request was already answered."
+    )
+    await _press(emulator, fay, "Mark as given")
+    await engine.run_until_idle()
+    assert len(_got(amy, "Good news: the team said yes")) == 1
+    assert len(_got(amy, "“First aid course” has been given to you.")) == 1
+    assert _got(bryn, "Good news") == []
+    async with running.app.sessions() as session:
+        claim = (await session.execute(select(ReciprocityClaim))).scalar_one()
+    assert claim.state == claim.told_state == ClaimState.FULFILLED
+    assert "error while handling" not in caplog.text
+
+
+async def test_travel_expenses_take_an_amount_and_a_receipt_and_a_decline_gives_a_reason(
+    emulator, start_bot
+):
+    running = await start_bot()
+    engine = running.app.delivery
+    project_id, fay, people = await _team_with_people(emulator, running.app, {7011: "English"})
+    cai = people[7011]
+    await _offer(running.app, project_id, "Bus fares to meetings", kind=OfferKind.TRAVEL)
+
+    await _say(emulator, cai, "/offers")
+    await _press(emulator, cai, "Travel expenses: Bus fares to meetings")
+    assert "Money or vouchers can affect some benefits." in cai.last_message.text
+    assert "Citizens Advice" in cai.last_message.text
+    await _press(emulator, cai, "Ask for this")
+    assert "Type the amount, like £12.50." in cai.last_message.text
+    for odd in ("twelve pounds", "-3", "99999"):
+        await _say(emulator, cai, odd)
+        assert "Sorry, I could not read that amount." in cai.messages[-2].text
+    await _say(emulator, cai, "£4.80")
+    await settle(emulator, await cai.send_photo())
+    assert "Ask the team for £4.80 travel expenses?" in cai.last_message.text
+    assert "With a photo of your receipt." in cai.last_message.text
+    await _press(emulator, cai, "Yes, ask")
+
+    await _press(emulator, fay, "Team tools", "Thank-you offers")
+    await _press(emulator, fay, "Bus fares to meetings • 1 to review", "Requests to review: 1")
+    assert "(£4.80)" in fay.buttons[0]
+    await _press(emulator, fay, fay.buttons[0], "See the receipt")
+    assert fay.messages[-2].photo is not None
+    await _press(emulator, fay, "Decline")
+    await _say(emulator, fay, "   ")
+    assert "Please type a short reason." in fay.messages[-2].text
+    await _say(emulator, fay, "Please bring the ticket to the next meeting.")
+    assert "Declined." in fay.messages[-2].text
+    await engine.run_until_idle()
+    declined = _got(cai, "The team could not say yes to your request for “Bus fares")
+    assert len(declined) == 1
+    assert "They said: Please bring the ticket to the next meeting." in declined[0].text
+    await _press(emulator, cai, "See the offer")
+    assert "The team said: Please bring the ticket" in cai.last_message.text
+
+
+async def test_an_offer_for_people_who_came_to_meetings_is_not_open_to_others(emulator, start_bot):
+    running = await start_bot()
+    project_id, _fay, people = await _team_with_people(
+        emulator, running.app, {7021: "English", 7022: "English"}
+    )
+    dee, eve = people.values()
+    await _offer(
+        running.app, project_id, "Reference letter", kind=OfferKind.REFERENCE, min_meetings=1
+    )
+    async with running.app.sessions() as session:
+        meeting = Meeting(
+            project_id=project_id, title="March", starts_at=datetime(2026, 3, 1, tzinfo=UTC)
+        )
+        session.add(meeting)
+        await session.flush()
+        person = await participants.get_by_telegram_id(session, 7022)
+        session.add(
+            MeetingAttendance(meeting_id=meeting.id, participant_id=person.id, attended=True)
+        )
+        await session.commit()
+
+    await _say(emulator, dee, "/offers")
+    await _press(emulator, dee, "Reference: Reference letter")
+    assert "For people who came to at least 1 meeting." in dee.last_message.text
+    assert "for people who came to more meetings" in dee.last_message.text
+    assert "Ask for this" not in dee.buttons
+    await _say(emulator, eve, "/offers")
+    await _press(emulator, eve, "Reference: Reference letter", "Ask for this", "Yes, ask")
+    assert "Your request is with the team." in eve.messages[-2].text
+
+
+async def test_a_forged_offer_button_gets_a_kind_answer(emulator, start_bot):
+    running = await start_bot()
+    other_id, _ = await _team(running.app, "Youth panel")
+    _, _fay, people = await _team_with_people(emulator, running.app, {7031: "English"})
+    gus = people[7031]
+    elsewhere = await _offer(running.app, other_id, "Not for you")
+    for data in (f"rw_offer:{elsewhere}", "rw_offer:99999", "rw_offer:abc"):
+        update = await gus.press_data(data, message_id=gus.last_message.message_id)
+        await settle(emulator, update)
+        answer = emulator.callback_answer(update["callback_query"]["id"])
+        assert "this button no longer works" in answer["text"]
+    assert "Not for you" not in gus.last_message.text
+    menu = gus.last_message
+    forged = menu.data_for("Help").rsplit("help", 1)[0] + f"staff_offers_project:{other_id}"
+    update = await gus.press_data(forged, message_id=menu.message_id)
+    await settle(emulator, update)
+    assert (
+        "not available to you" in emulator.callback_answer(update["callback_query"]["id"])["text"]
+    )
+
+
+def test_every_offer_state_has_a_window_and_staff_dialogs_are_guarded():
+    windows = {
+        window.get_state()
+        for dialog in dialogs_router().sub_routers
+        for window in dialog.windows.values()
+    }
+    for group in (states.Offers, states.Rewards, states.MyContribution, states.LogActivity):
+        assert set(group.__states__) <= windows
+    assert states.Offers in states.STAFF_STATE_GROUPS
+    assert states.LogActivity in states.STAFF_STATE_GROUPS
+    assert states.Rewards not in states.STAFF_STATE_GROUPS
+
+
+async def test_offer_texts_fall_back_to_the_original(sessions):
+    from bot.services import reciprocity
+
+    async with sessions() as session:
+        project = await projects.create_project(session, TEAM)
+        offer = ReciprocityOffer(project_id=project.id, kind=OfferKind.VOUCHER, source_locale="cy")
+        await store.add_offer(session, offer, {"cy": ("Taleb", ""), "pl": ("Bon", "")})
+        texts = await store.texts_of(session, offer.id)
+    assert isinstance(texts["cy"], ReciprocityOfferText)
+    assert reciprocity.title_in(texts, "pl", "cy") == "Bon"
+    assert reciprocity.title_in(texts, "ar", "cy") == "Taleb"

@@ -1,0 +1,276 @@
+"""'You said, we did': an update reaches the people whose feedback it answers, once each, in
+their language; every change of status reaches them again; they say whether it answered them;
+staff are reminded of promises past their date. Driven through the emulator as people would."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from bot import scheduler
+from bot.services import feedback as rules
+from bot.services import people, we_did
+from bot.services.delivery import resume_deliveries
+from storage import feedback as store
+from storage import participants
+from storage.models import OutboxDelivery, OutboxKind, OutboxMessage, YouSaidWeDidReply
+from storage.types import utcnow
+from tests.conftest import join, settle
+from tests.test_feedback import give_feedback, make_staff, no_quiet_hours, press, say, team
+
+HEARD = "You said: Buses are late."
+
+
+def english(msgid: str, _locale: str) -> str:
+    return msgid
+
+
+def heard(person, text: str = HEARD) -> list:
+    return [m for m in person.messages if text in m.body]
+
+
+async def _theme_of_everything(app, project_id: int, staff_telegram_id: int, name="Late buses"):
+    """Staff group every answer so far into one theme (as the review dialog does)."""
+    async with app.sessions() as session:
+        fay = await participants.get_by_telegram_id(session, staff_telegram_id)
+        page = await rules.review_page(session, fay, project_id, unreviewed_only=False)
+        theme_id = None
+        for index in range(page.total):
+            item = (
+                await rules.review_page(
+                    session, fay, project_id, unreviewed_only=False, index=index
+                )
+            ).item
+            if theme_id is None:
+                await rules.put_in_theme(session, fay, item.id, new_theme=name)
+                theme_id = (await store.get_feedback(session, item.id)).theme_id
+            else:
+                await rules.put_in_theme(session, fay, item.id, theme_id=theme_id)
+        await session.commit()
+    return theme_id
+
+
+async def _publish_through_the_dialog(emulator, fay, theme_label: str, *, whole_team=False):
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "You said, we did updates", "Write a new update")
+    await say(emulator, fay, "Buses are late.")
+    await say(emulator, fay, "We asked for an earlier bus.")
+    await press(emulator, fay, "In progress", "Skip", "Skip", theme_label)
+    await press(
+        emulator, fay, "The whole team" if whole_team else "Only people whose feedback it answers"
+    )
+    await press(emulator, fay, "Preview")
+    await press(emulator, fay, "Publish")
+
+
+async def test_an_update_reaches_exactly_those_whose_feedback_it_answers_once_each(
+    emulator, start_bot
+):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7100, project_id)
+    fay = await join(emulator, 7100)
+    amy = await join(emulator, 7001, code=code)
+    bryn = await join(emulator, 7002, code=code, language="Cymraeg", language_code="cy")
+    carl = await join(emulator, 7003, code=code)
+    await no_quiet_hours(running.app, 7100, 7001, 7002, 7003)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "The 8:10 never comes.")
+    await give_feedback(emulator, amy, "Transport", "😞 Very bad", None)  # twice: told once
+    await give_feedback(emulator, bryn, "Transport", "🙁 Bad", None)
+    await give_feedback(emulator, carl, "Waiting times", "🙂 Good", None)
+    theme_id = await _theme_of_everything(running.app, project_id, 7100)
+    async with running.app.sessions() as session:  # Carl's answer is about something else
+        carl_answer = (
+            await store.feedback_of(
+                session, (await participants.get_by_telegram_id(session, 7003)).id
+            )
+        )[0]
+        carl_answer.theme_id = None
+        session.add(carl_answer)
+        await session.commit()
+
+    await _publish_through_the_dialog(emulator, fay, "Late buses (3 answers)")
+    assert "It answers feedback from 2 people." in fay.last_message.text
+    await running.app.delivery.run_until_idle()
+
+    got = await amy.wait_for_message(lambda m: HEARD in m.body)
+    assert got.labels == ["Yes", "Partly", "No"]
+    assert "We asked for an earlier bus." in got.body and "In progress" in got.body
+    welsh = await bryn.wait_for_message(lambda m: HEARD in m.body)
+    assert "We do not have this in your language yet." in welsh.body  # no Welsh version
+    assert len(heard(amy)) == 1 and len(heard(bryn)) == 1
+    assert heard(carl) == []
+    assert not [m for m in heard(fay) if "Yes" in m.labels]  # she sees it in her tools only
+    async with running.app.sessions() as session:
+        kinds = list((await session.execute(select(OutboxMessage.kind))).scalars())
+    assert kinds.count(OutboxKind.WE_DID) == 1 and OutboxKind.BROADCAST not in kinds
+    assert theme_id is not None
+
+
+async def test_a_status_change_reaches_them_again_and_their_reply_is_stored(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7101, project_id)
+    fay = await join(emulator, 7101)
+    amy = await join(emulator, 7004, code=code)
+    carl = await join(emulator, 7005, code=code)
+    await no_quiet_hours(running.app, 7101, 7004, 7005)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "Buses are late.")
+    await _theme_of_everything(running.app, project_id, 7101)
+    await _publish_through_the_dialog(emulator, fay, "Late buses (1 answer)", whole_team=True)
+    await running.app.delivery.run_until_idle()
+    first = await amy.wait_for_message(lambda m: HEARD in m.body)
+    await carl.wait_for_message(lambda m: HEARD in m.body)  # the whole team, as chosen
+
+    await press(emulator, fay, "Change the status", "Done")
+    await running.app.delivery.run_until_idle()
+    again = await amy.wait_for_message(lambda m: "The status has changed." in m.body)
+    assert "Status: Done" in again.body
+    assert not [m for m in carl.messages if "The status has changed." in m.body]  # linked only
+
+    await settle(emulator, await amy.press_data(first.data_for("Partly"), first.message_id))
+    await settle(emulator, await amy.press_data(again.data_for("Yes"), again.message_id))
+    await say(emulator, amy, "Thank you, it is better.")
+    async with running.app.sessions() as session:
+        [reply] = list((await session.execute(select(YouSaidWeDidReply))).scalars())
+    assert (reply.answer, reply.comment) == ("yes", "Thank you, it is better.")
+
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "You said, we did updates")
+    [label] = [b for b in fay.buttons if "Buses are late." in b]
+    await press(emulator, fay, label)
+    shown = fay.last_message.text
+    assert "Yes: 1. Partly: 0. No: 0." in shown and "Thank you, it is better." in shown
+    assert "Sam" not in shown  # replies are shown without names
+
+    forged = f"fb_wd:{reply.update_id + 40}:yes"
+    await settle(emulator, await carl.press_data(forged))
+    async with running.app.sessions() as session:
+        count = (
+            await session.execute(select(func.count()).select_from(YouSaidWeDidReply))
+        ).scalar()
+    assert count == 1
+
+
+async def test_people_browse_past_updates_with_the_updates_command(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7102, project_id)
+    await join(emulator, 7102)
+    amy = await join(emulator, 7006, code=code)
+    await say(emulator, amy, "/updates")
+    assert "There are no updates yet." in amy.last_message.text
+    async with running.app.sessions() as session:
+        fay = await participants.get_by_telegram_id(session, 7102)
+        draft = we_did.UpdateDraft(
+            project_id=project_id,
+            source_locale="en",
+            you_said="Buses are late.",
+            we_did="A new timetable.",
+            to_whole_project=True,
+            versions={"cy": {"you_said": "Mae bysiau'n hwyr.", "we_did": "Amserlen newydd."}},
+        )
+        await we_did.publish(session, fay, draft, now=utcnow(), translate=english)
+        await session.commit()
+    await say(emulator, amy, "/updates")
+    [label] = [b for b in amy.buttons if "Buses are late." in b]
+    await press(emulator, amy, label)
+    assert HEARD in amy.last_message.text
+    await press(emulator, amy, "No")
+    await say(emulator, amy, "Still late.")
+    async with running.app.sessions() as session:
+        [reply] = list((await session.execute(select(YouSaidWeDidReply))).scalars())
+        texts = await store.texts_of(session, reply.update_id)
+    assert (reply.answer, reply.comment) == ("no", "Still late.")
+    assert texts["cy"].you_said == "Mae bysiau'n hwyr."
+
+
+async def test_a_participant_who_paused_gets_nothing_until_the_pause_ends(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7103, project_id)
+    await join(emulator, 7103)
+    amy = await join(emulator, 7007, code=code)
+    await no_quiet_hours(running.app, 7007)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "Buses are late.")
+    theme_id = await _theme_of_everything(running.app, project_id, 7103)
+    async with running.app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, 7007)
+        await people.pause(session, person, 1)
+        fay = await participants.get_by_telegram_id(session, 7103)
+        draft = we_did.UpdateDraft(
+            project_id=project_id,
+            source_locale="en",
+            you_said="Buses are late.",
+            we_did="A new timetable.",
+            theme_id=theme_id,
+        )
+        published = await we_did.publish(session, fay, draft, now=utcnow(), translate=english)
+        await we_did.change_status(
+            session, fay, published.update.id, "done", now=utcnow(), translate=english
+        )
+        await session.commit()
+    await running.app.delivery.run_until_idle()
+    assert heard(amy) == []
+
+    async with running.app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, 7007)
+        await people.resume(session, person)
+        await resume_deliveries(session, person.id, utcnow())
+        await session.commit()
+    await running.app.delivery.run_until_idle()
+    await amy.wait_for_message(lambda m: HEARD in m.body)
+    assert len(heard(amy)) == 2  # the update and its change of status, each once
+
+
+async def test_staff_are_reminded_once_of_a_promise_past_its_date(sessions):
+    async with sessions() as session:
+        from storage import projects
+        from storage.models import Role
+
+        project = await projects.create_project(session, "Ours")
+        fay = await participants.get_or_create(session, 7200)
+        await projects.set_role(session, project, fay, Role.FACILITATOR)
+        amy = await participants.get_or_create(session, 7201)
+        await projects.set_role(session, project, amy, Role.PARTICIPANT)
+        today = date(2026, 12, 10)
+        draft = we_did.UpdateDraft(
+            project_id=project.id,
+            source_locale="en",
+            you_said="Buses are late.",
+            we_did="A new timetable.",
+            due_on=(today - timedelta(days=2)).isoformat(),
+        )
+        published = await we_did.publish(session, fay, draft, now=utcnow(), translate=english)
+        fay_id = fay.id
+        await session.commit()
+
+    now = utcnow().replace(year=2026, month=12, day=10)
+    scheduler.set_context(scheduler.JobContext(sessions=sessions, delivery=None, clock=lambda: now))
+    try:
+        assert await scheduler.sweep_overdue_promises() == 1
+        assert await scheduler.sweep_overdue_promises() == 0  # a restart or the next hour
+    finally:
+        scheduler.set_context(None)
+    async with sessions() as session:
+        nudges = list(
+            (
+                await session.execute(
+                    select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.NUDGE)
+                )
+            ).scalars()
+        )
+        assert len(nudges) == 1 and "Buses are late." in nudges[0].texts
+        told = await session.execute(
+            select(OutboxDelivery.participant_id).where(OutboxDelivery.message_id == nudges[0].id)
+        )
+        assert list(told.scalars()) == [fay_id]  # staff, not the participant
+        # A new due date that passes is a new promise: reminded again, once.
+        update = await store.get_update(session, published.update.id)
+        update.due_on = today - timedelta(days=1)
+        session.add(update)
+        await session.commit()
+        done = await we_did.remind_overdue(session, now, english)
+        await session.commit()
+    assert done == 1
