@@ -76,11 +76,14 @@ async def _settle(emulator: TelegramEmulator, update_id: int) -> None:
         await asyncio.sleep(QUIET_SECONDS)
 
 
-async def _make_facilitator(app, telegram_id: int) -> None:
+async def _join_demo_team(app, telegram_id: int, role: Role) -> None:
+    """You are part of a demo team (with feedback topics), so every menu item has something."""
     async with app.sessions() as session:
         person = await participants.get_or_create(session, telegram_id)
         project = await projects.create_project(session, "Demo team")
-        await projects.set_role(session, project, person, Role.FACILITATOR)
+        project.feedback_topics = "Waiting times\nTransport\nHow staff treat you"
+        session.add(project)
+        await projects.set_role(session, project, person, role)
         await session.commit()
 
 
@@ -109,8 +112,9 @@ async def run_chat(
         )
         app = await create_application(demo_settings)
         await app.start_background_work()
-        if role == "facilitator":
-            await _make_facilitator(app, DEMO_USER_ID)
+        await _join_demo_team(
+            app, DEMO_USER_ID, Role.FACILITATOR if role == "facilitator" else Role.PARTICIPANT
+        )
         poller = ConfirmingPoller(app.dispatcher, app.bot, timeout=1)
         polling = asyncio.create_task(poller.run())
         you = emulator.user(DEMO_USER_ID, first_name="You", language_code=language)
