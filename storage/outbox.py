@@ -52,6 +52,7 @@ async def create_message(
     photo_file_id: str | None = None,
     document_file_id: str | None = None,
     action: str | None = None,
+    expires_at: datetime | None = None,
 ) -> OutboxMessage:
     """The message and one pending delivery per recipient (each participant once)."""
     message = OutboxMessage(
@@ -65,6 +66,7 @@ async def create_message(
         photo_file_id=photo_file_id,
         document_file_id=document_file_id,
         action=action,
+        expires_at=expires_at,
     )
     session.add(message)
     await session.flush()

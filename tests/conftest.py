@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import Application, create_application
 from bot.config import Settings
@@ -18,8 +20,29 @@ from bot.polling import ConfirmingPoller
 from storage.db import create_engine, create_session_factory, upgrade
 
 TOKEN = "123456789:" + "T" * 35
-POSTGRES_URL = os.environ.get("COPRODUCE_TEST_POSTGRES_URL")
-REDIS_URL = os.environ.get("COPRODUCE_TEST_REDIS_URL")
+# Under pytest-xdist each worker ("gw0", "gw1", ...) gets a PostgreSQL database and a Redis
+# database of its own, so workers never empty each other's.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_postgres_url(url: str | None) -> str | None:
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+def _worker_redis_url(url: str | None) -> str | None:
+    if not url or not WORKER:
+        return url
+    base, _, number = url.rpartition("/")
+    index = int(number) if number.isdigit() else 15
+    return f"{base}/{max(0, index - int(WORKER.removeprefix('gw') or 0))}"
+
+
+BASE_POSTGRES_URL = os.environ.get("COPRODUCE_TEST_POSTGRES_URL")
+POSTGRES_URL = _worker_postgres_url(BASE_POSTGRES_URL)
+REDIS_URL = _worker_redis_url(os.environ.get("COPRODUCE_TEST_REDIS_URL"))
 
 
 def _database_params() -> list:
@@ -36,7 +59,22 @@ def _database_params() -> list:
     return params
 
 
+async def _create_worker_database() -> None:
+    """The worker's own database, made once from the base one (trust auth, as in CI)."""
+    base = create_async_engine(BASE_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = make_url(POSTGRES_URL).database
+    async with base.connect() as connection:
+        found = await connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if found.scalar() is None:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await base.dispose()
+
+
 async def reset_postgres(url: str) -> None:
+    if WORKER and url == POSTGRES_URL:
+        await _create_worker_database()
     engine = create_engine(url)
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -158,3 +196,24 @@ async def join(
     await settle(emulator, await person.press(person.buttons[0]))  # quiet from 22:00 to 08:00
     await settle(emulator, await person.press(person.buttons[0]))  # the suggested time zone
     return person
+
+
+_CATALOGS = None
+
+
+def tr(msgid: str, locale: str = "en", **values) -> str:
+    """What the bot shows for `msgid` in `locale`: so a story can press a Welsh button."""
+    global _CATALOGS
+    if _CATALOGS is None:
+        from bot.i18n import create_i18n
+
+        _CATALOGS = create_i18n()
+    text = _CATALOGS.gettext(msgid, locale=locale)
+    return text.format(**values) if values else text
+
+
+def ntr(singular: str, plural: str, count: int, locale: str = "en", **values) -> str:
+    """The plural form the bot shows for `count` in `locale`, filled in."""
+    tr("", locale)  # loads the catalogs
+    text = _CATALOGS.gettext(singular, plural, count, locale=locale)
+    return text.format(count=count, **values)

@@ -220,7 +220,8 @@ async def test_every_reciprocity_window_renders_in_each_language(
 
     # The facilitator: every window of posting and reviewing, and logging an activity.
     await _say(emulator, fay, "/team")
-    await tap(fay, t("Thank-you offers"), TEAM, "Bus fares • 1 to review")
+    to_review = app.i18n.gettext("{count} to review", "{count} to review", 1, locale=code)
+    await tap(fay, t("Thank-you offers"), TEAM, "Bus fares • " + to_review.format(count=1))
     await tap(fay, t("Requests to review: {to_review}", to_review=1))
     await tap(fay, fay.buttons[0])  # Pat's request
     await tap(fay, t("Decline"))

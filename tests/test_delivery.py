@@ -414,3 +414,47 @@ async def test_a_meeting_time_reaches_each_person_in_their_own_language_and_time
         warsaw_people[0].telegram_id: "pl 19:00",
         unset_people[0].telegram_id: "en 18:00",
     }
+
+
+async def test_a_reminder_that_could_only_arrive_after_the_meeting_is_not_sent(harness):
+    clock = harness.clock
+    clock.now = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)  # 22:30 in London
+    quiet = {"quiet_start": 22 * 60, "quiet_end": 7 * 60}
+    (asleep,) = await harness.people(1, timezone="Europe/London", **quiet)
+    (awake,) = await harness.people(1, timezone="Europe/London")
+    meeting_starts = datetime(2026, 1, 16, 6, 0, tzinfo=UTC)  # before their quiet hours end
+    message_id = await harness.broadcast(
+        [asleep, awake],
+        texts={"en": "Your meeting is at 06:00."},
+        kind=OutboxKind.REMINDER,
+        expires_at=meeting_starts,
+    )
+    engine = harness.engine()
+    await engine.run_until_idle()
+    assert harness.received(awake) == ["Your meeting is at 06:00."]
+    clock.now = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)  # quiet hours over, meeting begun
+    await engine.run_until_idle()
+    assert harness.received(asleep) == []
+    async with harness.sessions() as session:
+        report = await delivery_report(session, message_id)
+        reasons = (
+            await session.execute(
+                select(OutboxDelivery.reason).where(OutboxDelivery.message_id == message_id)
+            )
+        ).scalars()
+    assert (report.sent, report.failed, report.quiet_hours, report.total) == (1, 1, 0, 2)
+    assert "expired" in set(reasons)
+
+
+async def test_a_message_whose_moment_passed_while_the_bot_was_down_is_not_sent(harness):
+    (person,) = await harness.people(1)
+    message_id = await harness.broadcast(
+        [person],
+        texts={"en": "Answer the poll by 12:00."},
+        expires_at=harness.clock() + timedelta(minutes=30),
+    )
+    harness.clock.advance(hours=1)  # the bot was down past the deadline
+    await harness.engine().run_until_idle()
+    assert harness.received(person) == []
+    async with harness.sessions() as session:
+        assert (await delivery_report(session, message_id)).failed == 1

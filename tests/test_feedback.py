@@ -13,7 +13,7 @@ from bot.services import feedback as rules
 from storage import participants, projects
 from storage.models import Feedback, PulseResponse, Role
 from storage.types import utcnow
-from tests.conftest import join, settle
+from tests.conftest import join, settle, tr
 
 TEAM = "Carers' voice"
 TOPICS = "Waiting times\nTransport"
@@ -60,12 +60,16 @@ async def answers(app) -> list[Feedback]:
         return list((await session.execute(select(Feedback).order_by(Feedback.id))).scalars())
 
 
-async def give_feedback(emulator, person, topic: str, rating: str, words: str | None, named=False):
+async def give_feedback(
+    emulator, person, topic: str, rating: str, words: str | None, named=False, locale="en"
+):
     await say(emulator, person, "/feedback")
-    await press(emulator, person, topic, rating)
+    face, _, word = rating.partition(" ")
+    await press(emulator, person, topic, f"{face} {tr(word, locale)}")
     if words:
         await say(emulator, person, words)
-    await press(emulator, person, "Send with my name" if named else "Send without my name")
+    send = "Send with my name" if named else "Send without my name"
+    await press(emulator, person, tr(send, locale))
 
 
 async def test_quick_feedback_takes_four_taps_from_the_menu(emulator, start_bot):

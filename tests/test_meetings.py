@@ -369,6 +369,7 @@ async def test_reminders_due_while_the_bot_was_stopped_are_sent_once_after_resta
     await after.run_until_idle()
     harness.clock.now = slots[0] - timedelta(hours=2)
     assert await jobs.sweep_meetings() == 1
+    await after.run_until_idle()
     harness.clock.now = slots[0] + timedelta(hours=1)
     assert await jobs.sweep_meetings() == 0
     await after.run_until_idle()

@@ -16,7 +16,7 @@ from dialogs import states
 from storage import participants, projects
 from storage.models import AvailabilityPoll, MeetingAttendance, PollAnswer, Role
 from storage.types import utcnow
-from tests.conftest import join, settle
+from tests.conftest import join, settle, tr
 
 TEAM = "Carers' voice"
 LONDON = ZoneInfo("Europe/London")
@@ -121,7 +121,7 @@ async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story)
 
     # The same time, each in their own zone: 18:00 in London is 19:00 in Warsaw.
     await _press(emulator, ann, "Choose times")
-    await _press(emulator, ola, "Choose times")
+    await _press(emulator, ola, tr("Choose times", "pl"))
     assert "Times are in your time zone, Europe/London." in ann.last_message.text
     assert "Europe/Warsaw" in ola.last_message.text
     ann_slot = _label_containing(ann, "18:00–19:00")
@@ -138,7 +138,7 @@ async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story)
     await _say(emulator, ann, "A quiet room please")
     await _press(emulator, ann, "Done", "Done")
     assert "Thank you. We have your answers." in ann.last_message.text
-    await _press(emulator, ola, "None of these times suit me")
+    await _press(emulator, ola, tr("None of these times suit me", "pl"))
 
     await _press(emulator, fay, "Done")  # back in Meetings, where the new poll is listed
     await _press(emulator, fay, _label_containing(fay, "Planning day ("))

@@ -24,7 +24,7 @@ from storage.models import (
     ReciprocityOfferText,
     Role,
 )
-from tests.conftest import join, settle
+from tests.conftest import join, settle, tr
 
 TEAM = "Carers' voice"
 FAY = 7000
@@ -131,8 +131,9 @@ async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     assert told.buttons == [["See the offer"]]
     assert "“Cwrs cymorth cyntaf”" in bryn.last_message.text  # their own version's title
 
-    await _press(emulator, bryn, "See the offer")  # Bryn reads it first...
-    assert "Cwrs cymorth cyntaf" in bryn.last_message.text and "Ask for this" in bryn.buttons
+    await _press(emulator, bryn, tr("See the offer", "cy"))  # Bryn reads it first...
+    assert "Cwrs cymorth cyntaf" in bryn.last_message.text
+    assert tr("Ask for this", "cy") in bryn.buttons
     await _press(emulator, amy, "See the offer", "Ask for this")
     assert "Ask the team for “First aid course”?" in amy.last_message.text
     await _press(emulator, amy, "Yes, ask")
@@ -140,14 +141,15 @@ async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     assert "Your request: Asked, waiting for the team" in amy.last_message.text
 
     # ...but Amy asked first: the last place is gone, and Bryn is told kindly.
-    update = await bryn.press("Ask for this")
+    update = await bryn.press(tr("Ask for this", "cy"))
     await settle(emulator, update)
     answer = emulator.callback_answer(update["callback_query"]["id"])
-    assert "Sorry, all the places are taken now. Thank you for asking." in answer["text"]
+    sorry = "Sorry, all the places are taken now. Thank you for asking."
+    assert tr(sorry, "cy") in answer["text"]
     await _say(emulator, bryn, "/offers")
-    await _press(emulator, bryn, "Training: Cwrs cymorth cyntaf")
-    assert "All places are taken." in bryn.last_message.text
-    assert "Ask for this" not in bryn.buttons
+    await _press(emulator, bryn, tr("Training", "cy") + ": Cwrs cymorth cyntaf")
+    assert tr("All places are taken.", "cy") in bryn.last_message.text
+    assert tr("Ask for this", "cy") not in bryn.buttons
 
     # The facilitator approves; a second tap on the same button sends nothing more.
     await _press(emulator, fay, "Back")

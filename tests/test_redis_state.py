@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -10,8 +9,8 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import _state_storage
 from bot.config import Settings
+from tests.conftest import REDIS_URL
 
-REDIS_URL = os.environ.get("COPRODUCE_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="COPRODUCE_TEST_REDIS_URL not set")
 
 

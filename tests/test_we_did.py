@@ -16,7 +16,7 @@ from storage import feedback as store
 from storage import participants
 from storage.models import OutboxDelivery, OutboxKind, OutboxMessage, YouSaidWeDidReply
 from storage.types import utcnow
-from tests.conftest import join, settle
+from tests.conftest import join, settle, tr
 from tests.test_feedback import give_feedback, make_staff, no_quiet_hours, press, say, team
 
 HEARD = "You said: Buses are late."
@@ -77,7 +77,7 @@ async def test_an_update_reaches_exactly_those_whose_feedback_it_answers_once_ea
     await no_quiet_hours(running.app, 7100, 7001, 7002, 7003)
     await give_feedback(emulator, amy, "Transport", "🙁 Bad", "The 8:10 never comes.")
     await give_feedback(emulator, amy, "Transport", "😞 Very bad", None)  # twice: told once
-    await give_feedback(emulator, bryn, "Transport", "🙁 Bad", None)
+    await give_feedback(emulator, bryn, "Transport", "🙁 Bad", None, locale="cy")
     await give_feedback(emulator, carl, "Waiting times", "🙂 Good", None)
     theme_id = await _theme_of_everything(running.app, project_id, 7100)
     async with running.app.sessions() as session:  # Carl's answer is about something else
@@ -97,9 +97,11 @@ async def test_an_update_reaches_exactly_those_whose_feedback_it_answers_once_ea
     got = await amy.wait_for_message(lambda m: HEARD in m.body)
     assert got.labels == ["Yes", "Partly", "No"]
     assert "We asked for an earlier bus." in got.body and "In progress" in got.body
-    welsh = await bryn.wait_for_message(lambda m: HEARD in m.body)
-    assert "We do not have this in your language yet." in welsh.body  # no Welsh version
-    assert len(heard(amy)) == 1 and len(heard(bryn)) == 1
+    heard_in_welsh = tr("You said: {text}", "cy", text="Buses are late.")
+    welsh = await bryn.wait_for_message(lambda m: heard_in_welsh in m.body)
+    no_version = "(We do not have this in your language yet. This is the original.)"
+    assert tr(no_version, "cy") in welsh.body  # no Welsh version: the original, with a note
+    assert len(heard(amy)) == 1 and len(heard(bryn, heard_in_welsh)) == 1
     assert heard(carl) == []
     assert not [m for m in heard(fay) if "Yes" in m.labels]  # she sees it in her tools only
     async with running.app.sessions() as session:

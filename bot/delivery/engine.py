@@ -207,13 +207,23 @@ class DeliveryEngine:
         if person.unreachable_since is not None:
             writes.append(_mark(item.delivery_id, DeliveryState.BLOCKED, Reason.BLOCKED))
             return
+        content = self._content[item.message_id]
+        expires_at = content.message.expires_at
+        if expires_at is not None and now >= expires_at:
+            writes.append(_mark(item.delivery_id, DeliveryState.FAILED, Reason.EXPIRED))
+            return
         hold = rules.next_allowed_time(person, now, self.default_timezone) or rules.cap_hold(
             item.priority, person.messages_per_week, usage, now
         )
         if hold is not None:
-            writes.append(_mark(item.delivery_id, DeliveryState.DEFERRED, hold.reason, hold.until))
+            if expires_at is not None and hold.until >= expires_at:
+                # It could only reach them too late (after the meeting, after the deadline).
+                writes.append(_mark(item.delivery_id, DeliveryState.FAILED, Reason.EXPIRED))
+            else:
+                writes.append(
+                    _mark(item.delivery_id, DeliveryState.DEFERRED, hold.reason, hold.until)
+                )
             return
-        content = self._content[item.message_id]
         await self.pacer.acquire(person.telegram_id)
         # The answer to the previous message and this one's 'sending', in one commit.
         lease_until = self.clock() + self.lease

@@ -49,6 +49,7 @@ class Reason:
     BAD_REQUEST = "bad_request"
     GAVE_UP = "gave_up"  # transient errors, max attempts reached
     CANNOT_RENDER = "cannot_render"  # e.g. a text key no catalog knows
+    EXPIRED = "expired"  # its moment passed before they could get it (quiet hours, the cap ...)
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ async def enqueue_message(
     photo_file_id: str | None = None,
     document_file_id: str | None = None,
     action: str | None = None,
+    expires_at: datetime | None = None,
 ) -> int:
     """Queue one message for these participants (ids), now or at `send_at` (UTC); its id.
     Wake the engine after committing (`DeliveryEngine.wake()`) to start at once."""
@@ -292,6 +294,7 @@ async def enqueue_message(
         photo_file_id=photo_file_id,
         document_file_id=document_file_id,
         action=action,
+        expires_at=expires_at,
     )
     assert message.id is not None
     return message.id
@@ -310,6 +313,7 @@ async def enqueue_per_person(
     document_file_id: str | None = None,
     action: str | None = None,
     default_locale: str = "en",
+    expires_at: datetime | None = None,
 ) -> list[int]:
     """Queue a message whose words depend on each person's language *and* time zone (a meeting
     time, a deadline): `render(locale, zone)` is called once per (language, zone) group and
@@ -337,6 +341,7 @@ async def enqueue_per_person(
                 created_by=created_by,
                 document_file_id=document_file_id,
                 action=action,
+                expires_at=expires_at,
             )
         )
     return ids

@@ -307,6 +307,7 @@ async def publish(
         render=lambda locale, tz: invitation_text(poll, project, translate, locale, tz),
         created_by=actor.id,
         action=f"poll:{poll.id}",
+        expires_at=deadline,
     )
     await audit.record(
         session,
@@ -756,6 +757,8 @@ async def announce(
         created_by=actor_id,
         document_file_id=document_file_id,
         action=None if news == News.CANCELLED else f"meeting:{meeting.id}",
+        # A new time or a cancellation that can only arrive after the start is no use.
+        expires_at=meeting.starts_at,
     )
 
 
@@ -864,6 +867,7 @@ async def queue_poll_reminders(session: AsyncSession, now: datetime, translate: 
                 poll, project, translate, locale, tz
             ),
             action=f"poll:{poll.id}",
+            expires_at=poll.deadline,
         )
         queued += len(waiting)
     await session.flush()
@@ -929,6 +933,7 @@ async def queue_meeting_reminders(
                 msgid, meeting, translate, locale, tz
             ),
             action=f"meeting:{meeting.id}",
+            expires_at=meeting.starts_at,
         )
         queued += len(coming)
     await session.flush()

@@ -235,6 +235,9 @@ class OutboxMessage(SQLModel, table=True):
     text_key: str | None = Field(default=None, max_length=64)
     photo_file_id: str | None = Field(default=None, max_length=255)
     document_file_id: str | None = Field(default=None, max_length=255)
+    # After this it is no use (a reminder for a meeting that has begun, an invitation to a poll
+    # that has closed): whoever has not got it by then never will; the report counts it as expired.
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # What a button on it would start (e.g. "checkin:pulse:3"), see dialogs/actions.py.
     action: str | None = Field(default=None, max_length=64)
 
