@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram_dialog import Dialog, Window
-from aiogram_dialog.widgets.kbd import Cancel, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Cancel, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import I18nFormat, picker, unexpected_input
@@ -39,14 +39,20 @@ def team_dialog() -> Dialog:
         Window(
             I18nFormat("Your teams. People who joined, by language:"),
             Format("{teams}"),
-            SwitchTo(I18nFormat("Invite people"), id="invite", state=TeamTools.invite),
-            Start(I18nFormat("Send a message"), id=BROADCAST, state=Broadcast.project),
-            Start(I18nFormat("Regular check-ins"), id=CHECKINS, state=CheckinSchedules.project),
-            Start(I18nFormat("Meetings"), id=MEETINGS, state=MeetingsStaff.list),
-            Start(I18nFormat("Review feedback"), id=REVIEW, state=ReviewFeedback.project),
+            Row(
+                SwitchTo(I18nFormat("Invite people"), id="invite", state=TeamTools.invite),
+                Start(I18nFormat("Send a message"), id=BROADCAST, state=Broadcast.project),
+            ),
+            Row(
+                Start(I18nFormat("Review feedback"), id=REVIEW, state=ReviewFeedback.project),
+                Start(I18nFormat("Meetings"), id=MEETINGS, state=MeetingsStaff.list),
+            ),
             Start(I18nFormat("You said, we did updates"), id=WE_DID, state=WeDidEditor.project),
-            Start(I18nFormat("Thank-you offers"), id=OFFERS, state=Offers.project),
-            Start(I18nFormat("Log an activity"), id=LOG_ACTIVITY, state=LogActivity.project),
+            Row(
+                Start(I18nFormat("Thank-you offers"), id=OFFERS, state=Offers.project),
+                Start(I18nFormat("Log an activity"), id=LOG_ACTIVITY, state=LogActivity.project),
+            ),
+            Start(I18nFormat("Regular check-ins"), id=CHECKINS, state=CheckinSchedules.project),
             Start(I18nFormat("Export answers"), id=EXPORT, state=Export.project, when="can_export"),
             Cancel(I18nFormat("Back")),
             unexpected_input(),
