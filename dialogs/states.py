@@ -123,10 +123,13 @@ class WeDidEditor(StatesGroup):
     versions = State()
     version_you_said = State()
     version_we_did = State()
+    version_reason = State()
     confirm = State()
     detail = State()
     new_status = State()
     new_reason = State()
+    link_more = State()
+    edit_words = State()
 
 
 # -- meeting availability (issue 6) -----------------------------------------------------------
@@ -206,6 +209,7 @@ class Rewards(StatesGroup):
 
 class MyContribution(StatesGroup):
     main = State()
+    team = State()  # which team a certificate is for, when they are in more than one
 
 
 class LogActivity(StatesGroup):

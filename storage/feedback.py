@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -19,6 +20,7 @@ from storage.models import (
     Membership,
     OutboxDelivery,
     OutboxMessage,
+    Project,
     PulseAnswer,
     PulseResponse,
     WeDidAnswer,
@@ -29,6 +31,10 @@ from storage.models import (
     YouSaidWeDidText,
 )
 from storage.types import utcnow
+
+# A list people scroll on a phone: the newest this many (a person or a team with more is rare,
+# and older ones stay in /mydata and the exports).
+LIST_LIMIT = 100
 
 # -- for other parts of the service --------------------------------------------------------------
 
@@ -79,7 +85,9 @@ async def get_feedback(session: AsyncSession, feedback_id: int) -> Feedback | No
     return await session.get(Feedback, feedback_id)
 
 
-async def feedback_of(session: AsyncSession, participant_id: int) -> list[Feedback]:
+async def feedback_of(
+    session: AsyncSession, participant_id: int, limit: int = LIST_LIMIT
+) -> list[Feedback]:
     """Their own answers, not withdrawn, newest first."""
     return list(
         (
@@ -87,6 +95,7 @@ async def feedback_of(session: AsyncSession, participant_id: int) -> list[Feedba
                 select(Feedback)
                 .where(Feedback.participant_id == participant_id, Feedback.withdrawn_at.is_(None))
                 .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+                .limit(limit)
             )
         ).scalars()
     )
@@ -168,6 +177,25 @@ async def unreviewed_count(session: AsyncSession, project_id: int) -> int:
     return await review_count(session, project_id, topic=None, unreviewed_only=True)
 
 
+async def projects_with_new_answers(
+    session: AsyncSession, project_ids: Iterable[int]
+) -> list[tuple[Project, int]]:
+    """These projects, by name, each with how many answers wait for review: one query."""
+    new = (
+        select(Feedback.project_id, func.count().label("new"))
+        .where(Feedback.reviewed_at.is_(None), Feedback.withdrawn_at.is_(None))
+        .group_by(Feedback.project_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Project, func.coalesce(new.c.new, 0))
+        .outerjoin(new, new.c.project_id == Project.id)
+        .where(Project.id.in_(list(project_ids)))
+        .order_by(Project.name, Project.id)
+    )
+    return [(project, count) for project, count in rows.all()]
+
+
 async def feedback_in_theme(session: AsyncSession, theme_id: int) -> list[Feedback]:
     return list(
         (
@@ -196,8 +224,10 @@ async def get_theme(session: AsyncSession, theme_id: int) -> FeedbackTheme | Non
     return await session.get(FeedbackTheme, theme_id)
 
 
-async def themes_of(session: AsyncSession, project_id: int) -> list[tuple[FeedbackTheme, int]]:
-    """A project's themes with how many answers (not withdrawn) each holds, newest first."""
+async def themes_of(
+    session: AsyncSession, project_id: int, limit: int = LIST_LIMIT
+) -> list[tuple[FeedbackTheme, int]]:
+    """A project's newest themes with how many answers (not withdrawn) each holds."""
     counted = func.count(Feedback.id)
     rows = await session.execute(
         select(FeedbackTheme, counted)
@@ -208,6 +238,7 @@ async def themes_of(session: AsyncSession, project_id: int) -> list[tuple[Feedba
         .where(FeedbackTheme.project_id == project_id)
         .group_by(FeedbackTheme.id)
         .order_by(FeedbackTheme.id.desc())
+        .limit(limit)
     )
     return [(theme, count) for theme, count in rows.all()]
 
@@ -310,21 +341,26 @@ async def get_update(session: AsyncSession, update_id: int) -> YouSaidWeDid | No
     return await session.get(YouSaidWeDid, update_id)
 
 
-async def updates_of_project(session: AsyncSession, project_id: int) -> list[YouSaidWeDid]:
-    """Every update of a project, drafts included, newest first (for staff)."""
+async def updates_of_project(
+    session: AsyncSession, project_id: int, limit: int = LIST_LIMIT
+) -> list[YouSaidWeDid]:
+    """A project's newest updates, drafts included (for staff)."""
     return list(
         (
             await session.execute(
                 select(YouSaidWeDid)
                 .where(YouSaidWeDid.project_id == project_id)
                 .order_by(YouSaidWeDid.id.desc())
+                .limit(limit)
             )
         ).scalars()
     )
 
 
-async def published_updates_for(session: AsyncSession, participant_id: int) -> list[YouSaidWeDid]:
-    """Published updates of every project this person is in, newest first."""
+async def published_updates_for(
+    session: AsyncSession, participant_id: int, limit: int = LIST_LIMIT
+) -> list[YouSaidWeDid]:
+    """The newest published updates of every project this person is in."""
     projects = select(Membership.project_id).where(Membership.participant_id == participant_id)
     return list(
         (
@@ -334,6 +370,7 @@ async def published_updates_for(session: AsyncSession, participant_id: int) -> l
                     YouSaidWeDid.project_id.in_(projects), YouSaidWeDid.published_at.is_not(None)
                 )
                 .order_by(YouSaidWeDid.published_at.desc(), YouSaidWeDid.id.desc())
+                .limit(limit)
             )
         ).scalars()
     )
@@ -362,6 +399,29 @@ async def set_text(
     session.add(text)
     await session.flush()
     return text
+
+
+async def forget_version_reasons(session: AsyncSession, update_id: int) -> None:
+    """The reason changed: versions of the old one would say something no longer true."""
+    await session.execute(
+        sql_update(YouSaidWeDidText)
+        .where(YouSaidWeDidText.update_id == update_id)
+        .values(reason=None)
+    )
+
+
+async def told_about(session: AsyncSession, update_id: int) -> set[int]:
+    """Everyone the update was ever queued for (first sending, changes, whole team)."""
+    return set(
+        (
+            await session.execute(
+                select(OutboxDelivery.participant_id)
+                .join(OutboxMessage, OutboxMessage.id == OutboxDelivery.message_id)
+                .where(OutboxMessage.action == f"wedid:{update_id}")
+                .distinct()
+            )
+        ).scalars()
+    )
 
 
 async def link_feedback(session: AsyncSession, update_id: int, feedback_ids: Iterable[int]) -> int:
@@ -438,16 +498,26 @@ async def reply_of(
     ).scalar_one_or_none()
 
 
-async def replies_to(session: AsyncSession, update_id: int) -> list[YouSaidWeDidReply]:
-    return list(
-        (
-            await session.execute(
-                select(YouSaidWeDidReply)
-                .where(YouSaidWeDidReply.update_id == update_id)
-                .order_by(YouSaidWeDidReply.updated_at, YouSaidWeDidReply.id)
-            )
-        ).scalars()
+async def reply_counts(session: AsyncSession, update_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(YouSaidWeDidReply.answer, func.count())
+        .where(YouSaidWeDidReply.update_id == update_id)
+        .group_by(YouSaidWeDidReply.answer)
     )
+    return {str(answer): count for answer, count in rows.all()}
+
+
+async def latest_reply_comments(session: AsyncSession, update_id: int, limit: int) -> list[str]:
+    """The newest comments on an update, oldest of them first; never who wrote them."""
+    newest = (
+        await session.execute(
+            select(YouSaidWeDidReply.comment)
+            .where(YouSaidWeDidReply.update_id == update_id, YouSaidWeDidReply.comment.is_not(None))
+            .order_by(YouSaidWeDidReply.updated_at.desc(), YouSaidWeDidReply.id.desc())
+            .limit(limit)
+        )
+    ).scalars()
+    return list(reversed(list(newest)))
 
 
 async def replies_of(session: AsyncSession, participant_id: int) -> list[YouSaidWeDidReply]:
@@ -457,6 +527,21 @@ async def replies_of(session: AsyncSession, participant_id: int) -> list[YouSaid
                 select(YouSaidWeDidReply)
                 .where(YouSaidWeDidReply.participant_id == participant_id)
                 .order_by(YouSaidWeDidReply.id)
+            )
+        ).scalars()
+    )
+
+
+async def members_with_roles(
+    session: AsyncSession, project_id: int, roles: Iterable[str]
+) -> list[int]:
+    """The project's members who hold one of these roles (one query)."""
+    return list(
+        (
+            await session.execute(
+                select(Membership.participant_id)
+                .where(Membership.project_id == project_id, Membership.role.in_(list(roles)))
+                .order_by(Membership.participant_id)
             )
         ).scalars()
     )

@@ -253,13 +253,8 @@ async def test_a_facilitator_of_another_team_sees_none_of_its_feedback(sessions)
             raise AssertionError("a non-member gave feedback")
 
 
-async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
-    emulator, start_bot
-):
-    running = await start_bot()
-    project_id, code = await team(running.app)
-    amy = await join(emulator, 6012, code=code)
-    await no_quiet_hours(running.app, 6012)
+async def pulse_checkin(running, person, project_id: int):
+    """The team's weekly "How are things going?" check-in, due now and delivered."""
     async with running.app.sessions() as session:
         now = utcnow()
         await delivery.add_checkin_schedule(
@@ -276,13 +271,28 @@ async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
         await delivery.run_due_checkins(session, now)
         await session.commit()
     await running.app.delivery.run_until_idle()
-    checkin = await amy.wait_for_message(lambda m: "How are things going" in m.body)
+    return await person.wait_for_message(lambda m: "How are things going" in m.body)
+
+
+async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
+    emulator, start_bot
+):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    amy = await join(emulator, 6012, code=code)
+    await no_quiet_hours(running.app, 6012)
+    checkin = await pulse_checkin(running, amy, project_id)
     assert checkin.labels == ["😊 Going well", "😐 Okay", "😟 Hard"]
 
     okay = checkin.data_for("😐 Okay")
     await press(emulator, amy, "😟 Hard")
     # A second tap on the same check-in (a double tap, or a change of mind) replaces the first.
     await settle(emulator, await amy.press_data(okay, message_id=checkin.message_id))
+    # The buttons go when the comment window opens: the check-in still says what they chose.
+    [shown] = [m for m in amy.messages if m.message_id == checkin.message_id]
+    assert "How are things going" in shown.body
+    assert shown.body.count("You answered:") == 1
+    assert shown.body.endswith("You answered: 😐 Okay. Thank you.")
     await say(emulator, amy, "Tired this week.")
     assert "Thank you. The team will read it." in amy.last_message.text
     async with running.app.sessions() as session:
@@ -298,6 +308,12 @@ async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
     await settle(emulator, await amy.press_data(forged, message_id=checkin.message_id))
     answered = list(emulator.state.callback_answers.values())[-1]
     assert answered and "no longer works" in (answered.get("text") or "")
+    # A check-in button pressed on a message that was never a check-in stores nothing.
+    await settle(emulator, await amy.press_data(okay, message_id=amy.last_message.message_id))
+    answered = list(emulator.state.callback_answers.values())[-1]
+    assert answered and "no longer works" in (answered.get("text") or "")
+    async with running.app.sessions() as session:
+        assert len(list((await session.execute(select(PulseResponse))).scalars())) == 1
 
 
 async def test_a_feedback_check_in_opens_the_feedback_dialog(emulator, start_bot):
@@ -322,5 +338,68 @@ async def test_a_feedback_check_in_opens_the_feedback_dialog(emulator, start_bot
     await amy.wait_for_message(lambda m: "Give feedback" in m.labels)
     await press(emulator, amy, "Give feedback")
     assert "What is it about?" in amy.last_message.text
+    # Not now after all: Back leads to the main menu, not to a message with no buttons.
+    await press(emulator, amy, "Back")
+    assert {"Give feedback", "My feedback"} <= set(amy.last_message.labels)
+    await press(emulator, amy, "Give feedback")
     await press(emulator, amy, "Waiting times", "😄 Very good", "Send without my name")
     assert DONE in amy.last_message.text
+
+
+async def test_back_from_the_first_step_of_a_command_opens_the_menu(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await team(running.app)
+    amy = await join(emulator, 6014, code=code)
+    for command in ("/feedback", "/updates"):
+        await say(emulator, amy, command)
+        await press(emulator, amy, "Back")
+        assert {"Give feedback", "My feedback"} <= set(amy.last_message.labels), command
+
+
+async def test_a_double_tap_on_send_stores_one_answer(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await team(running.app)
+    amy = await join(emulator, 6015, code=code)
+    await say(emulator, amy, "/feedback")
+    await press(emulator, amy, "Transport", "🙂 Good")
+    send = amy.last_message.data_for("Send without my name")
+    first = await amy.press_data(send, amy.last_message.message_id)
+    second = await amy.press_data(send, amy.last_message.message_id)
+    await settle(emulator, first)
+    await settle(emulator, second)
+    assert len(await answers(running.app)) == 1
+    assert all(answer is not None for answer in emulator.state.callback_answers.values())
+
+
+async def test_they_can_take_their_name_off_an_answer(emulator, start_bot):
+    running = await start_bot()
+    _project_id, code = await team(running.app)
+    amy = await join(emulator, 6016, code=code, name="Amira")
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "The bus is late.", named=True)
+    await press(emulator, amy, "My feedback")
+    [label] = [b for b in amy.buttons if "Transport" in b]
+    await press(emulator, amy, label)
+    assert "Sent with your name." in amy.last_message.text
+    await press(emulator, amy, "Take my name off it")
+    assert "Sent without your name." in amy.last_message.text
+    [answer] = await answers(running.app)
+    assert answer.anonymous is True
+    await press(emulator, amy, "Put my name on it")
+    [answer] = await answers(running.app)
+    assert answer.anonymous is False
+
+
+async def test_a_long_list_of_answers_comes_a_page_at_a_time(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    amy = await join(emulator, 6017, code=code)
+    async with running.app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, 6017)
+        for rating in [1, 2, 3, 4, 5] * 3:
+            await rules.give(session, person, project_id=project_id, topic="", rating=rating)
+        await session.commit()
+    await say(emulator, amy, "/menu")
+    await press(emulator, amy, "My feedback")
+    shown = [b for b in amy.buttons if "Something else" in b]
+    assert len(shown) == 8  # fits a phone's screen; the rest on the next page
+    assert "Give feedback" in amy.buttons

@@ -72,6 +72,7 @@ async def test_every_feedback_window_renders_in_each_language(emulator, start_bo
     for widget in ("change_rating", "rating_back", "change_words", "words_back", "withdraw"):
         await tap(emulator, amy, widget)
     await tap(emulator, amy, "withdraw_no")
+    await tap(emulator, amy, "name_off")
     await say(emulator, amy, "/feedback")
     await tap(emulator, amy, "feedback_topic", "other")
     await tap(emulator, amy, "feedback_rating", "4")
@@ -104,11 +105,16 @@ async def test_every_feedback_window_renders_in_each_language(emulator, start_bo
     await tap(emulator, fay, "wedid_version", other)
     await say(emulator, fay, "Other words.")
     await say(emulator, fay, "Other deeds.")
+    await say(emulator, fay, "Other reasons.")
     await tap(emulator, fay, "preview")
     await tap(emulator, fay, "publish")
     await tap(emulator, fay, "change_status")
     await tap(emulator, fay, "wedid_new_status", "not_possible")
     await say(emulator, fay, "Still no.")
+    await tap(emulator, fay, "link_more")
+    await tap(emulator, fay, "wedid_more_theme")
+    await tap(emulator, fay, "edit_we_did")
+    await say(emulator, fay, "We asked for an earlier bus again.")
 
     # The participant hears of it, answers, and browses past updates.
     await app.delivery.run_until_idle()

@@ -132,6 +132,9 @@ async def test_a_status_change_reaches_them_again_and_their_reply_is_stored(emul
     assert not [m for m in carl.messages if "The status has changed." in m.body]  # linked only
 
     await settle(emulator, await amy.press_data(first.data_for("Partly"), first.message_id))
+    # The buttons go when the comment window opens: the message keeps what she chose.
+    [first_now] = [m for m in amy.messages if m.message_id == first.message_id]
+    assert first_now.body.endswith("You answered: Partly. Thank you.")
     await settle(emulator, await amy.press_data(again.data_for("Yes"), again.message_id))
     await say(emulator, amy, "Thank you, it is better.")
     async with running.app.sessions() as session:
@@ -276,3 +279,100 @@ async def test_staff_are_reminded_once_of_a_promise_past_its_date(sessions):
         done = await we_did.remind_overdue(session, now, english)
         await session.commit()
     assert done == 1
+
+
+async def test_a_reason_why_not_reaches_each_language_it_was_written_in(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7104, project_id)
+    fay = await join(emulator, 7104)
+    bryn = await join(emulator, 7008, code=code, language="Cymraeg", language_code="cy")
+    await no_quiet_hours(running.app, 7104, 7008)
+    await give_feedback(emulator, bryn, "Transport", "🙁 Bad", None, locale="cy")
+    await _theme_of_everything(running.app, project_id, 7104)
+
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "You said, we did updates", "Write a new update")
+    await say(emulator, fay, "Buses are late.")
+    await say(emulator, fay, "We asked the council.")
+    await press(emulator, fay, "Not possible")
+    await say(emulator, fay, "The council said no.")
+    await press(emulator, fay, "Skip", "Skip", "Late buses (1 answer)")
+    await press(emulator, fay, "Only people whose feedback it answers", "Cymraeg")
+    await say(emulator, fay, "Mae bysiau'n hwyr.")
+    await say(emulator, fay, "Gofynnon ni i'r cyngor.")
+    assert "why it is not possible, in Cymraeg" in fay.last_message.text
+    await say(emulator, fay, "Dywedodd y cyngor na.")
+    await press(emulator, fay, "Preview", "Publish")
+    await running.app.delivery.run_until_idle()
+    welsh = await bryn.wait_for_message(lambda m: "Mae bysiau'n hwyr." in m.body)
+    assert tr("Why not: {text}", "cy", text="Dywedodd y cyngor na.") in welsh.body
+
+    # A new reason later: the Welsh version of the old one is not shown as if still true.
+    await press(emulator, fay, "Change the status", "Not possible")
+    await say(emulator, fay, "The money ran out.")
+    await running.app.delivery.run_until_idle()
+    again = await bryn.wait_for_message(lambda m: "The money ran out." in m.body)
+    assert "Dywedodd y cyngor na." not in again.body and "Mae bysiau'n hwyr." in again.body
+
+
+async def test_feedback_linked_after_publishing_reaches_only_those_not_yet_told(
+    emulator, start_bot
+):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7105, project_id)
+    fay = await join(emulator, 7105)
+    amy = await join(emulator, 7009, code=code)
+    carl = await join(emulator, 7010, code=code)
+    await no_quiet_hours(running.app, 7105, 7009, 7010)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "Buses are late.")
+    await _theme_of_everything(running.app, project_id, 7105)
+    await _publish_through_the_dialog(emulator, fay, "Late buses (1 answer)")
+    await running.app.delivery.run_until_idle()
+    await amy.wait_for_message(lambda m: HEARD in m.body)
+
+    # Later, Carl says the same; the facilitator links his answer to the published update.
+    await give_feedback(emulator, carl, "Transport", "😞 Very bad", "The bus never comes.")
+    async with running.app.sessions() as session:
+        staff = await participants.get_by_telegram_id(session, 7105)
+        carl_id = (await participants.get_by_telegram_id(session, 7010)).id
+        [carl_answer] = await store.feedback_of(session, carl_id)
+        await rules.put_in_theme(session, staff, carl_answer.id, new_theme="Bus never comes")
+        await session.commit()
+    await press(emulator, fay, "Link more feedback", "Bus never comes (1 answer)")
+    await press(emulator, fay, "Link more feedback", "Late buses (1 answer)")  # nobody new
+    assert "It answers feedback from 2 people." in fay.last_message.text
+    await running.app.delivery.run_until_idle()
+    await carl.wait_for_message(lambda m: HEARD in m.body)
+    assert len(heard(carl)) == 1 and len(heard(amy)) == 1  # each once
+    async with running.app.sessions() as session:
+        update = (await store.updates_of_project(session, project_id))[0]
+        assert carl_id in await store.linked_authors(session, update.id)
+
+
+async def test_staff_correct_an_update_without_sending_it_again(emulator, start_bot):
+    running = await start_bot()
+    project_id, code = await team(running.app)
+    await make_staff(running.app, 7106, project_id)
+    fay = await join(emulator, 7106)
+    amy = await join(emulator, 7011, code=code)
+    await no_quiet_hours(running.app, 7106, 7011)
+    await give_feedback(emulator, amy, "Transport", "🙁 Bad", "Buses are late.")
+    await _theme_of_everything(running.app, project_id, 7106)
+    await _publish_through_the_dialog(emulator, fay, "Late buses (1 answer)")
+    await running.app.delivery.run_until_idle()
+    await amy.wait_for_message(lambda m: HEARD in m.body)
+
+    await press(emulator, fay, "Correct what the team does")
+    assert "We asked for an earlier bus." in fay.last_message.text
+    await say(emulator, fay, "x" * (we_did.WORDS_LIMIT + 1))
+    assert f"under {we_did.WORDS_LIMIT} characters" in fay.messages[-2].text
+    await say(emulator, fay, "We asked for an earlier bus on the 8 route.")
+    assert "on the 8 route" in fay.last_message.text  # the update, with the new words
+    await running.app.delivery.run_until_idle()
+    assert len(heard(amy)) == 1
+    await say(emulator, amy, "/updates")
+    [label] = [b for b in amy.buttons if "Buses are late." in b]
+    await press(emulator, amy, label)
+    assert "on the 8 route" in amy.last_message.text

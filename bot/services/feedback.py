@@ -67,12 +67,8 @@ async def projects_of(session: AsyncSession, participant: Participant | None) ->
     """Every project they belong to, whatever their role (everyone's voice counts the same)."""
     if participant is None or participant.id is None:
         return []
-    found = []
-    for membership in await projects.memberships_of(session, participant.id):
-        project = await projects.get_project(session, membership.project_id)
-        if project is not None:
-            found.append(project)
-    return found
+    ids = [m.project_id for m in await projects.memberships_of(session, participant.id)]
+    return [project for project, _new in await store.projects_with_new_answers(session, ids)]
 
 
 async def is_member(
@@ -235,12 +231,16 @@ async def require_staff(session: AsyncSession, staff: Participant | None, projec
 
 
 async def projects_to_review(session: AsyncSession, staff: Participant | None) -> list[Project]:
-    found = []
-    for project_id in await people.staff_projects(session, staff):
-        project = await projects.get_project(session, project_id)
-        if project is not None:
-            found.append(project)
-    return found
+    return [project for project, _new in await review_overview(session, staff)]
+
+
+async def review_overview(
+    session: AsyncSession, staff: Participant | None
+) -> list[tuple[Project, int]]:
+    """The projects this person is staff in, each with how many answers wait for review."""
+    return await store.projects_with_new_answers(
+        session, await people.staff_projects(session, staff)
+    )
 
 
 @dataclass(frozen=True)
@@ -366,7 +366,3 @@ async def put_in_theme(
     found.theme_id = theme.id
     session.add(found)
     await session.flush()
-
-
-async def unreviewed_in(session: AsyncSession, project_id: int) -> int:
-    return await store.unreviewed_count(session, project_id)

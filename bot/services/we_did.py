@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Translate = Callable[[str, str], str]  # (msgid, locale) -> text
 WORDS_LIMIT = 1000  # each part; the whole message stays well under Telegram's 4096
 OWNER_LIMIT = 100
+COMMENTS_SHOWN = 10  # the newest comments on an update, on the facilitator's screen
 
 
 def __(message: str) -> str:
@@ -122,7 +123,8 @@ def words_for(update: YouSaidWeDid, versions: dict, locale: str) -> tuple[Words,
         return Words(update.you_said, update.we_did, update.reason), True
     version = versions.get(locale)
     if version is not None:
-        return Words(version.you_said, version.we_did, version.reason), True
+        # A reason given after the version was written is shown as it was typed, not left out.
+        return Words(version.you_said, version.we_did, version.reason or update.reason), True
     return Words(update.you_said, update.we_did, update.reason), False
 
 
@@ -305,6 +307,8 @@ async def change_status(
     new_reason = check_words(reason, WORDS_LIMIT) if new == WeDidStatus.NOT_POSSIBLE else None
     if new == update.status and new_reason == update.reason:
         return 0
+    if new_reason != update.reason:
+        await store.forget_version_reasons(session, update.id)
     update.status, update.reason, update.updated_at = new, new_reason, now
     session.add(update)
     await session.flush()
@@ -327,6 +331,87 @@ async def change_status(
     return linked
 
 
+async def link_theme(
+    session: AsyncSession,
+    staff: Participant,
+    update_id: int,
+    theme_id: int,
+    *,
+    now: datetime,
+    translate: Translate,
+) -> int:
+    """Link a theme's answers to a published update. People who have not had the update yet
+    get it now; nobody gets it twice. Returns how many will hear."""
+    update = await staff_update(session, staff, update_id)
+    theme = await store.get_theme(session, theme_id)
+    if update is None or theme is None or theme.project_id != update.project_id:
+        raise NotAllowed()
+    answers = await store.feedback_in_theme(session, theme.id)
+    added = await store.link_feedback(session, update.id, [answer.id for answer in answers])
+    if update.theme_id is None:
+        update.theme_id = theme.id
+        session.add(update)
+    members = set(await projects.member_ids(session, update.project_id))
+    told = await store.told_about(session, update.id)
+    new = [
+        pid
+        for pid in await store.linked_authors(session, update.id)
+        if pid in members and pid not in told
+    ]
+    if new:
+        await delivery.enqueue_message(
+            session,
+            kind=OutboxKind.WE_DID,
+            recipients=new,
+            now=now,
+            source_locale=update.source_locale,
+            texts=await _texts(session, update, translate, False),
+            project_id=update.project_id,
+            created_by=staff.id,
+            action=f"wedid:{update.id}",
+        )
+    await audit.record(
+        session,
+        "we_did.link",
+        actor_id=staff.id,
+        project_id=update.project_id,
+        detail=f"update={update.id} theme={theme.id} answers={added} told={len(new)}",
+    )
+    await session.flush()
+    return len(new)
+
+
+async def change_words(
+    session: AsyncSession,
+    staff: Participant,
+    update_id: int,
+    *,
+    you_said: str | None = None,
+    we_did: str | None = None,
+    now: datetime,
+) -> YouSaidWeDid:
+    """Correct the words of an update in the language it was written in. Nobody is sent it
+    again; /updates shows the new words."""
+    update = await staff_update(session, staff, update_id)
+    if update is None:
+        raise NotAllowed()
+    if you_said is not None:
+        update.you_said = check_words(you_said, WORDS_LIMIT)
+    if we_did is not None:
+        update.we_did = check_words(we_did, WORDS_LIMIT)
+    update.updated_at = now
+    session.add(update)
+    await audit.record(
+        session,
+        "we_did.words",
+        actor_id=staff.id,
+        project_id=update.project_id,
+        detail=f"update={update.id}",
+    )
+    await session.flush()
+    return update
+
+
 @dataclass(frozen=True)
 class RepliesSummary:
     counts: dict[str, int]
@@ -338,11 +423,10 @@ async def replies_summary(
 ) -> RepliesSummary:
     if await staff_update(session, staff, update_id) is None:
         raise NotAllowed()
-    replies = await store.replies_to(session, update_id)
     counts = {answer.value: 0 for answer in WeDidAnswer}
-    for reply in replies:
-        counts[reply.answer] = counts.get(reply.answer, 0) + 1
-    return RepliesSummary(counts=counts, comments=[r.comment for r in replies if r.comment])
+    counts.update(await store.reply_counts(session, update_id))
+    comments = await store.latest_reply_comments(session, update_id, COMMENTS_SHOWN)
+    return RepliesSummary(counts=counts, comments=comments)
 
 
 # -- participants ---------------------------------------------------------------------------------
@@ -396,13 +480,11 @@ async def remind_overdue(session: AsyncSession, now: datetime, translate: Transl
     reminded = 0
     for update in await store.overdue_updates(session, now.date()):
         project = await projects.get_project(session, update.project_id)
-        members = await projects.member_ids(session, update.project_id)
-        recipients = [
-            pid
-            for pid in members
-            if pid == update.created_by
-            or await projects.role_in(session, project.id, pid) in people.STAFF_ROLES
-        ]
+        members = set(await projects.member_ids(session, update.project_id))
+        staff = set(await store.members_with_roles(session, project.id, people.STAFF_ROLES))
+        if update.created_by in members:
+            staff.add(update.created_by)  # its author, even if no longer staff there
+        recipients = sorted(staff)
         update.reminded_for_due_on = update.due_on
         session.add(update)
         if not recipients:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from aiogram_dialog import Dialog, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Row, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import I18nFormat, picker, unexpected_input
 from dialogs.feedback import getters, handlers
+from dialogs.feedback.widgets import back_out, paged
 from dialogs.states import GiveFeedback, MainMenu, MyFeedback
 
 PROJECT = "feedback_project"
@@ -18,6 +19,7 @@ RATING = "feedback_rating"
 SEND_ANONYMOUS = "send_anonymous"
 SEND_NAMED = "send_named"
 MY_ANSWER = "my_answer"
+MY_ANSWERS_PAGES = "my_answers_pages"
 NEW_RATING = "new_rating"
 
 
@@ -51,7 +53,7 @@ def feedback_dialog() -> Dialog:
                 "You are not part of a team yet. Ask your team for an invite.", when="no_projects"
             ),
             picker(PROJECT, "projects", handlers.on_project, numeric=True),
-            Cancel(I18nFormat("Back")),
+            back_out(),
             unexpected_input(),
             state=GiveFeedback.project,
             getter=getters.get_projects,
@@ -120,9 +122,9 @@ def my_feedback_dialog() -> Dialog:
         Window(
             I18nFormat("Your answers. Tap one to see, change or withdraw it.", when="answers"),
             I18nFormat("You have not given any feedback yet.", when="none"),
-            picker(MY_ANSWER, "answers", handlers.on_answer_chosen, numeric=True),
+            paged(MY_ANSWER, "answers", handlers.on_answer_chosen, MY_ANSWERS_PAGES),
             Start(I18nFormat("Give feedback"), id="give", state=GiveFeedback.project),
-            Cancel(I18nFormat("Back")),
+            back_out(),
             unexpected_input(),
             state=MyFeedback.list,
             getter=getters.get_my_answers,
@@ -145,6 +147,18 @@ def my_feedback_dialog() -> Dialog:
                 id="change_words",
                 state=MyFeedback.words,
                 when="found",
+            ),
+            Button(
+                I18nFormat("Take my name off it"),
+                id="name_off",
+                on_click=handlers.on_name_off,
+                when="named",
+            ),
+            Button(
+                I18nFormat("Put my name on it"),
+                id="name_on",
+                on_click=handlers.on_name_on,
+                when="may_add_name",
             ),
             SwitchTo(
                 I18nFormat("Withdraw it"), id="withdraw", state=MyFeedback.withdraw, when="found"

@@ -99,7 +99,14 @@ async def get_my_answer(
         session, participant, dialog_manager.dialog_data.get("feedback_id", 0)
     )
     if answer is None:
-        return {"gone": True, "found": False, "ratings": rating_items(), "limit": 0}
+        return {
+            "gone": True,
+            "found": False,
+            "named": False,
+            "may_add_name": False,
+            "ratings": rating_items(),
+            "limit": 0,
+        }
     return {
         "gone": False,
         "found": True,
@@ -112,6 +119,7 @@ async def get_my_answer(
         "seconds": answer.voice_duration or 0,
         "anonymous": answer.anonymous,
         "named": not answer.anonymous,
+        "may_add_name": answer.anonymous and feedback.may_be_named(participant),
         "ratings": rating_items(),
         "limit": feedback.TEXT_LIMIT,
     }

@@ -12,6 +12,7 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import feedback
 from dialogs.feedback.getters import OTHER
+from dialogs.feedback.widgets import leave
 from dialogs.states import GiveFeedback, MyFeedback
 from storage import projects
 
@@ -102,7 +103,7 @@ async def on_topic(_c: CallbackQuery, _w: Any, manager: DialogManager, item: str
 
 async def on_topic_back(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
     if manager.dialog_data.get("single_project") or manager.start_data:
-        await manager.done()
+        await leave(manager)
     else:
         await manager.switch_to(GiveFeedback.project)
 
@@ -188,13 +189,29 @@ async def on_new_words(message: Message, _w: MessageInput, manager: DialogManage
     if words is None:
         return
     if words["voice_file_id"]:
-        await _changed(
+        saved = await _changed(
             manager, voice_file_id=words["voice_file_id"], voice_duration=words["voice_duration"]
         )
     else:
-        await _changed(manager, text=words["text"])
-    await message.answer(_("Saved."))
+        saved = await _changed(manager, text=words["text"])
+    if saved:
+        await message.answer(_("Saved."))
     await manager.switch_to(MyFeedback.item, show_mode=ShowMode.SEND)
+
+
+def _name_on(named: bool):
+    async def handler(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+        if await _changed(manager, named=named):
+            if named:
+                await callback.answer(_("Saved. It has your name on it now."))
+            else:
+                await callback.answer(_("Saved. Your name is no longer on it."))
+
+    return handler
+
+
+on_name_on = _name_on(True)
+on_name_off = _name_on(False)
 
 
 async def on_withdraw(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:

@@ -7,7 +7,8 @@ this person really got, and their membership, are looked up."""
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
@@ -54,16 +55,36 @@ def checkin_buttons(argument: str, translate) -> InlineKeyboardMarkup | None:
 
 
 async def _checkin_project(callback: CallbackQuery, session, participant, claimed: int):
-    """The project of the check-in this person got as this message, if they are still in it."""
+    """The project of the check-in this person got as this message, if they are still in it.
+    A message we cannot find (forged, or long gone) is not trusted."""
     if participant is None or callback.message is None:
         return None, None
     message = await store.checkin_delivered_as(session, participant.id, callback.message.message_id)
-    project_id = message.project_id if message is not None else claimed
-    if message is not None and claimed and claimed != project_id:
-        return None, None  # forged
-    if not project_id or not await feedback.is_member(session, participant, project_id):
+    if message is None or not message.project_id:
         return None, None
-    return project_id, message.id if message is not None else None
+    if claimed and claimed != message.project_id:
+        return None, None  # forged
+    if not await feedback.is_member(session, participant, message.project_id):
+        return None, None
+    return message.project_id, message.id
+
+
+# What they chose is written under the message: the buttons go when the next window opens.
+ANSWERED = "\n\n✓ "
+
+
+async def show_answer(callback: CallbackQuery, answer: str) -> None:
+    """Write "You answered: ..." under the message they tapped (replacing an earlier one), so
+    they can still see what they chose once its buttons are gone."""
+    message = callback.message
+    if not isinstance(message, Message) or not message.text:
+        return  # too old for Telegram to show us, or not text: nothing to write under
+    before = message.text.split(ANSWERED)[0]
+    said = _("You answered: {answer}. Thank you.").format(answer=answer)
+    try:
+        await message.edit_text(before + ANSWERED + said)
+    except TelegramBadRequest:
+        pass  # unchanged (the same answer again) or too old to edit: the answer is stored
 
 
 async def _stale(callback: CallbackQuery) -> None:
@@ -97,6 +118,7 @@ async def on_checkin_tap(
         answer=parts[2],
     )
     await callback.answer(_("Thank you. We have saved your answer."))
+    await show_answer(callback, _(PULSE_LABELS[PulseAnswer(parts[2])]))
     await open_from_button(dialog_manager, PulseComment.comment, {"pulse_id": response.id})
 
 

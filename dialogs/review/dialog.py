@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import I18nFormat, picker, unexpected_input
+from dialogs.feedback.widgets import back_out
 from dialogs.review import getters, handlers
 from dialogs.states import STAFF_WIDGET_PREFIX, ReviewFeedback
 
@@ -24,7 +25,7 @@ def review_dialog() -> Dialog:
         Window(
             I18nFormat("Whose feedback do you want to review?"),
             picker(PROJECT, "projects", handlers.on_project, numeric=True),
-            Cancel(I18nFormat("Back")),
+            back_out(),
             unexpected_input(),
             state=ReviewFeedback.project,
             getter=getters.get_projects,

@@ -22,10 +22,8 @@ def filters_of(manager: DialogManager) -> dict[str, Any]:
 
 
 async def get_projects(session, participant, **_kw: Any) -> dict[str, Any]:
-    found = await feedback.projects_to_review(session, participant)
     items = []
-    for project in found:
-        new = await feedback.unreviewed_in(session, project.id)
+    for project, new in await feedback.review_overview(session, participant):
         items.append(
             (
                 project.id,

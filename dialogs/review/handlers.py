@@ -12,6 +12,7 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import feedback, people
 from dialogs.feedback.handlers import too_long_text
+from dialogs.feedback.widgets import leave
 from dialogs.states import ReviewFeedback
 from storage import feedback as store
 
@@ -52,7 +53,7 @@ async def on_project(_c: CallbackQuery, _w: Any, manager: DialogManager, project
 
 async def on_page_back(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
     if manager.dialog_data.get("single_project"):
-        await manager.done()
+        await leave(manager)
     else:
         await manager.switch_to(ReviewFeedback.project)
 

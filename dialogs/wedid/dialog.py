@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from aiogram_dialog import Dialog, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import I18nFormat, picker, unexpected_input
+from dialogs.feedback.widgets import back_out, paged
 from dialogs.states import STAFF_WIDGET_PREFIX, MainMenu, WeDidEditor, WeDidUpdates
 from dialogs.wedid import getters, handlers
 
@@ -21,7 +22,12 @@ STAFF_UPDATE = "staff_wedid_update"
 STATUS = "wedid_status"
 NEW_STATUS = "wedid_new_status"
 THEME = "wedid_theme"
+MORE_THEME = "wedid_more_theme"
 VERSION = "wedid_version"
+UPDATES_PAGES = "wedid_updates_pages"
+STAFF_UPDATES_PAGES = "wedid_staff_updates_pages"
+THEMES_PAGES = "wedid_themes_pages"
+MORE_THEMES_PAGES = "wedid_more_themes_pages"
 
 
 def _no_thanks() -> Start:
@@ -37,8 +43,8 @@ def updates_dialog() -> Dialog:
                 "You said, we did: what your teams did with what people told them.", when="some"
             ),
             I18nFormat("There are no updates yet. We will tell you when there are.", when="none"),
-            picker(UPDATE, "updates", handlers.on_update_chosen, numeric=True),
-            Cancel(I18nFormat("Back")),
+            paged(UPDATE, "updates", handlers.on_update_chosen, UPDATES_PAGES),
+            back_out(),
             unexpected_input(),
             state=WeDidUpdates.list,
             getter=getters.get_updates,
@@ -72,7 +78,7 @@ def editor_dialog() -> Dialog:
         Window(
             I18nFormat("Which team is the update for?"),
             picker(PROJECT, "projects", handlers.on_project, numeric=True),
-            Cancel(I18nFormat("Back")),
+            back_out(),
             unexpected_input(),
             state=WeDidEditor.project,
             getter=getters.get_staff_projects,
@@ -81,7 +87,7 @@ def editor_dialog() -> Dialog:
             I18nFormat("You said, we did: updates for {project}."),
             I18nFormat("There are no updates yet.", when="none"),
             Button(I18nFormat("Write a new update"), id="new_update", on_click=handlers.on_new),
-            picker(STAFF_UPDATE, "updates", handlers.on_update_opened, numeric=True),
+            paged(STAFF_UPDATE, "updates", handlers.on_update_opened, STAFF_UPDATES_PAGES),
             Button(I18nFormat("Back"), id="list_back", on_click=handlers.on_list_back),
             unexpected_input(),
             state=WeDidEditor.list,
@@ -131,7 +137,7 @@ def editor_dialog() -> Dialog:
             I18nFormat("Which feedback does it answer? Choose a theme."),
             I18nFormat("Everyone whose answer is in it will get the update."),
             I18nFormat("There are no themes yet. Make them in Review feedback.", when="no_themes"),
-            picker(THEME, "themes", handlers.on_theme, numeric=True),
+            paged(THEME, "themes", handlers.on_theme, THEMES_PAGES),
             Button(
                 I18nFormat("None: send it to the whole team"),
                 id="no_theme",
@@ -181,6 +187,14 @@ def editor_dialog() -> Dialog:
             getter=getters.get_version,
         ),
         Window(
+            I18nFormat("Now type why it is not possible, in {language}. The original:"),
+            Format("{reason}"),
+            MessageInput(handlers.on_version_reason),
+            _back(WeDidEditor.versions),
+            state=WeDidEditor.version_reason,
+            getter=getters.get_version,
+        ),
+        Window(
             Format("{preview}"),
             Format("{reach}"),
             Button(I18nFormat("Publish"), id="publish", on_click=handlers.on_publish),
@@ -194,6 +208,17 @@ def editor_dialog() -> Dialog:
             Format("{replies}"),
             SwitchTo(
                 I18nFormat("Change the status"), id="change_status", state=WeDidEditor.new_status
+            ),
+            SwitchTo(I18nFormat("Link more feedback"), id="link_more", state=WeDidEditor.link_more),
+            Button(
+                I18nFormat("Correct what people said"),
+                id="edit_you_said",
+                on_click=handlers.on_edit_you_said,
+            ),
+            Button(
+                I18nFormat("Correct what the team does"),
+                id="edit_we_did",
+                on_click=handlers.on_edit_we_did,
             ),
             _back(WeDidEditor.list),
             unexpected_input(),
@@ -213,6 +238,25 @@ def editor_dialog() -> Dialog:
             MessageInput(handlers.on_new_reason),
             _back(WeDidEditor.new_status),
             state=WeDidEditor.new_reason,
+        ),
+        Window(
+            I18nFormat("Which feedback does it answer too? Choose a theme."),
+            I18nFormat("People whose answer is in it get the update, if they have not had it."),
+            I18nFormat("There are no themes yet. Make them in Review feedback.", when="no_themes"),
+            paged(MORE_THEME, "themes", handlers.on_more_theme, MORE_THEMES_PAGES),
+            _back(WeDidEditor.detail),
+            unexpected_input(),
+            state=WeDidEditor.link_more,
+            getter=getters.get_themes,
+        ),
+        Window(
+            I18nFormat("Type the corrected words. Now it says:"),
+            Format("{words}"),
+            I18nFormat("Nobody gets the update again. They see the new words in /updates."),
+            MessageInput(handlers.on_corrected_words),
+            _back(WeDidEditor.detail),
+            state=WeDidEditor.edit_words,
+            getter=getters.get_words_to_correct,
         ),
         on_start=handlers.on_editor_start,
     )

@@ -107,7 +107,8 @@ async def get_draft(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]
 
 async def get_themes(session, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
     draft = draft_of(dialog_manager)
-    found = await store.themes_of(session, draft.project_id)
+    project_id = draft.project_id if draft else dialog_manager.dialog_data["project_id"]
+    found = await store.themes_of(session, project_id)
     items = [
         (
             theme.id,
@@ -137,7 +138,20 @@ async def get_version(dialog_manager: DialogManager, **_kw: Any) -> dict[str, An
         "language": we_did.language_name(code),
         "you_said": draft.you_said,
         "we_did": draft.we_did,
+        "reason": draft.reason or "",
     }
+
+
+async def get_words_to_correct(
+    session, participant, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
+    update = await we_did.staff_update(
+        session, participant, dialog_manager.dialog_data.get("update_id", 0)
+    )
+    if update is None:
+        return {"words": _("This update is no longer here.")}
+    field = dialog_manager.dialog_data.get("correcting")
+    return {"words": update.we_did if field == "we_did" else update.you_said}
 
 
 async def get_confirm(session, i18n, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.services import feedback, people, we_did
 from bot.services.we_did import UpdateDraft
 from dialogs.feedback.handlers import too_long_text
+from dialogs.feedback.widgets import leave
 from dialogs.states import MainMenu, WeDidEditor, WeDidUpdates
 from dialogs.wedid.getters import draft_of, translator
 from storage import feedback as store
@@ -117,7 +118,7 @@ async def on_project(_c: CallbackQuery, _w: Any, manager: DialogManager, project
 
 async def on_list_back(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
     if manager.dialog_data.get("single_project"):
-        await manager.done()
+        await leave(manager)
     else:
         await manager.switch_to(WeDidEditor.project)
 
@@ -227,13 +228,33 @@ async def on_version_we_did(message: Message, _w: MessageInput, manager: DialogM
     if words is None:
         return
     draft = draft_of(manager)
+    if draft.status == WeDidStatus.NOT_POSSIBLE and draft.reason:
+        manager.dialog_data["version_we_did"] = words
+        await manager.switch_to(WeDidEditor.version_reason, show_mode=ShowMode.SEND)
+        return
+    _save_version(manager, draft, we_did_words=words, reason=None)
+    await manager.switch_to(WeDidEditor.versions, show_mode=ShowMode.SEND)
+
+
+async def on_version_reason(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    words = await _typed(message, manager, we_did.WORDS_LIMIT)
+    if words is None:
+        return
+    draft = draft_of(manager)
+    we_did_words = manager.dialog_data.pop("version_we_did", draft.we_did)
+    _save_version(manager, draft, we_did_words=we_did_words, reason=words)
+    await manager.switch_to(WeDidEditor.versions, show_mode=ShowMode.SEND)
+
+
+def _save_version(
+    manager: DialogManager, draft: UpdateDraft, *, we_did_words: str, reason: str | None
+) -> None:
     draft.versions[manager.dialog_data["version_locale"]] = {
         "you_said": manager.dialog_data.pop("version_you_said", draft.you_said),
-        "we_did": words,
-        "reason": None,
+        "we_did": we_did_words,
+        "reason": reason,
     }
     manager.dialog_data["draft"] = draft.to_data()
-    await manager.switch_to(WeDidEditor.versions, show_mode=ShowMode.SEND)
 
 
 async def on_publish(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
@@ -312,3 +333,57 @@ async def on_new_reason(message: Message, _w: MessageInput, manager: DialogManag
     words = await _typed(message, manager, we_did.WORDS_LIMIT)
     if words is not None:
         await _change_status(message, manager, WeDidStatus.NOT_POSSIBLE.value, words)
+
+
+async def on_more_theme(callback: CallbackQuery, _w: Any, manager: DialogManager, theme_id: int):
+    session, staff = _data(manager)
+    try:
+        count = await we_did.link_theme(
+            session,
+            staff,
+            manager.dialog_data.get("update_id", 0),
+            theme_id,
+            now=utcnow(),
+            translate=translator(manager.middleware_data["i18n"]),
+        )
+    except feedback.NotAllowed:
+        await callback.answer(_("Sorry, this is not available to you."), show_alert=True)
+        return
+    _wake_after_commit(manager)
+    await callback.answer(
+        ngettext(
+            "Linked. {count} more person will get the update.",
+            "Linked. {count} more people will get the update.",
+            count,
+        ).format(count=count)
+    )
+    await manager.switch_to(WeDidEditor.detail)
+
+
+def _correct(field: str):
+    async def handler(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+        manager.dialog_data["correcting"] = field
+        await manager.switch_to(WeDidEditor.edit_words)
+
+    return handler
+
+
+on_edit_you_said = _correct("you_said")
+on_edit_we_did = _correct("we_did")
+
+
+async def on_corrected_words(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    words = await _typed(message, manager, we_did.WORDS_LIMIT)
+    if words is None:
+        return
+    session, staff = _data(manager)
+    field = "we_did" if manager.dialog_data.get("correcting") == "we_did" else "you_said"
+    try:
+        await we_did.change_words(
+            session, staff, manager.dialog_data.get("update_id", 0), now=utcnow(), **{field: words}
+        )
+    except feedback.NotAllowed:
+        await _say(message, manager, _("Sorry, this is not available to you."))
+        return
+    await message.answer(_("Saved."))
+    await manager.switch_to(WeDidEditor.detail, show_mode=ShowMode.SEND)

@@ -11,6 +11,7 @@ from aiogram_dialog import DialogManager
 
 from bot.services import feedback, we_did
 from dialogs.common import open_from_button
+from dialogs.pulse.taps import show_answer
 from dialogs.states import WeDidUpdates
 from storage.models import WeDidAnswer
 
@@ -46,6 +47,7 @@ async def on_reply_tap(
         )
         return
     await callback.answer(_("Thank you. We have saved your answer."))
+    await show_answer(callback, _(we_did.ANSWER_NAMES[WeDidAnswer(answer)]))
     await open_from_button(dialog_manager, WeDidUpdates.comment, {"update_id": int(update_id)})
 
 
