@@ -21,6 +21,7 @@ from storage.models import (
     PollAnswer,
     PollInvitee,
     PollSlot,
+    Project,
 )
 from storage.types import utcnow
 from storage.upsert import insert_for
@@ -64,6 +65,23 @@ async def polls_of_project(session: AsyncSession, project_id: int) -> list[Avail
         .order_by(AvailabilityPoll.created_at.desc(), AvailabilityPoll.id.desc())
     )
     return list(rows.scalars())
+
+
+async def polls_of_projects(
+    session: AsyncSession, project_ids: list[int], *, offset: int, limit: int
+) -> list[tuple[AvailabilityPoll, Project]]:
+    """One page of these projects' polls with their project, newest first."""
+    if not project_ids:
+        return []
+    rows = await session.execute(
+        select(AvailabilityPoll, Project)
+        .join(Project, Project.id == AvailabilityPoll.project_id)
+        .where(AvailabilityPoll.project_id.in_(project_ids))
+        .order_by(AvailabilityPoll.created_at.desc(), AvailabilityPoll.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(poll, project) for poll, project in rows.all()]
 
 
 # -- polls -----------------------------------------------------------------------------------------
@@ -324,16 +342,27 @@ async def add_meeting(session: AsyncSession, meeting: Meeting) -> Meeting:
 
 
 async def meetings_of_projects(
-    session: AsyncSession, project_ids: list[int], *, since: datetime
+    session: AsyncSession,
+    project_ids: list[int],
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    newest_first: bool = False,
+    limit: int,
 ) -> list[Meeting]:
-    """Meetings of these projects that end after `since`, soonest first (cancelled too)."""
+    """Up to `limit` meetings of these projects starting from `since` (and before `until`),
+    cancelled ones too; soonest first, or newest first."""
     if not project_ids:
         return []
-    rows = await session.execute(
-        select(Meeting)
-        .where(Meeting.project_id.in_(project_ids), Meeting.starts_at >= since)
-        .order_by(Meeting.starts_at)
+    conditions = [Meeting.project_id.in_(project_ids), Meeting.starts_at >= since]
+    if until is not None:
+        conditions.append(Meeting.starts_at < until)
+    order = (
+        (Meeting.starts_at.desc(), Meeting.id.desc())
+        if newest_first
+        else (Meeting.starts_at, Meeting.id)
     )
+    rows = await session.execute(select(Meeting).where(*conditions).order_by(*order).limit(limit))
     return list(rows.scalars())
 
 

@@ -303,12 +303,17 @@ async def test_the_calendar_file_parses_and_starts_at_the_chosen_instant(harness
     parsed = Calendar.from_ical(
         calendar.meeting_ics(decided.meeting, team="Carers' voice", now=NOW)
     )
-    assert str(parsed["METHOD"]) == "REQUEST"
+    # An "add to your calendar" file (people answer in the bot, not by a calendar's RSVP).
+    assert str(parsed["METHOD"]) == "PUBLISH" and str(parsed["VERSION"]) == "2.0"
+    assert parsed["PRODID"]
     (event,) = parsed.walk("VEVENT")
     assert event.decoded("DTSTART") == slots[1] == datetime(2026, 10, 27, 18, 30, tzinfo=UTC)
     assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=60)
+    assert event.decoded("DTSTAMP") == NOW
     assert str(event["UID"]) == f"meeting-{decided.meeting.id}@coproduce.bot"
     assert str(event["LOCATION"]) == "Room 4" and int(event["SEQUENCE"]) == 0
+    assert event["ORGANIZER"].params["CN"] == "Carers' voice"  # iTIP wants an organiser
+    assert str(event["ORGANIZER"]).endswith(".invalid")  # ... at an address that takes no mail
 
     async with harness.sessions() as session:
         fay = await session.get(Participant, team.staff.id)
@@ -318,7 +323,25 @@ async def test_the_calendar_file_parses_and_starts_at_the_chosen_instant(harness
     (event,) = again.walk("VEVENT")
     assert str(again["METHOD"]) == "CANCEL" and str(event["STATUS"]) == "CANCELLED"
     assert str(event["UID"]) == f"meeting-{decided.meeting.id}@coproduce.bot"
-    assert int(event["SEQUENCE"]) == 1
+    assert int(event["SEQUENCE"]) == 1 and "ORGANIZER" in event
+
+
+async def test_a_moved_meeting_keeps_its_calendar_uid_with_a_higher_sequence(harness):
+    team = await _team(harness, [None])
+    slots = [_slot(date(2026, 10, 20), 18), _slot(date(2026, 10, 21), 18)]
+    poll_id = await _publish(team, slots, _slot(date(2026, 10, 16), 18))
+    decided = await _decided(harness, team, poll_id, 0)
+    first = Calendar.from_ical(calendar.meeting_ics(decided.meeting, team="", now=NOW))
+    async with harness.sessions() as session:
+        fay = await session.get(Participant, team.staff.id)
+        moved = await meetings.move(session, fay, decided.meeting.id, slots[1], NOW)
+        await session.commit()
+    later = NOW + timedelta(hours=1)
+    second = Calendar.from_ical(calendar.meeting_ics(moved.meeting, team="", now=later))
+    (old,), (new,) = first.walk("VEVENT"), second.walk("VEVENT")
+    assert old["UID"] == new["UID"]  # the phone updates the event it has
+    assert (int(old["SEQUENCE"]), int(new["SEQUENCE"])) == (0, 1)
+    assert new.decoded("DTSTART") == slots[1] and new.decoded("DTSTAMP") == later
 
 
 async def test_everyone_who_said_yes_or_if_need_be_is_told_in_their_own_zone(harness):
@@ -353,7 +376,7 @@ async def test_reminders_due_while_the_bot_was_stopped_are_sent_once_after_resta
         due = [(r.minutes_before, r.due_at) for r in await store.reminders_of(session, 1)]
     assert due == [(24 * 60, slots[0] - timedelta(days=1)), (120, slots[0] - timedelta(hours=2))]
     async with harness.sessions() as session:  # Bob cannot come now: no reminders for him
-        await meetings.cant_come(session, await session.get(Participant, bob.id), 1, NOW)
+        await meetings.set_coming(session, await session.get(Participant, bob.id), 1, False, NOW)
         await session.commit()
 
     before = _sweeper(harness)
@@ -375,7 +398,7 @@ async def test_reminders_due_while_the_bot_was_stopped_are_sent_once_after_resta
     await after.run_until_idle()
     reminders = [m for m in harness.received(ann) if m.startswith("A reminder:")]
     assert reminders == [
-        "A reminder: Planning day is tomorrow, Tue 20 Oct, 18:00–19:00.\nWhere: Room 4",
+        "A reminder: Planning day is on Tue 20 Oct, 18:00–19:00.\nWhere: Room 4",
         "A reminder: Planning day starts soon, Tue 20 Oct, 18:00–19:00.\nWhere: Room 4",
     ]
     assert not [m for m in harness.received(bob) if m.startswith("A reminder:")]
@@ -497,10 +520,10 @@ async def test_attendance_is_marked_after_the_meeting_and_feeds_contributions(ha
         assert await store.attended_meetings(session, bob.id) == []
         assert await store.participants_who_answered_poll(session, poll_id) == [ann.id]
         assert [p.id for p in await store.polls_of_project(session, team.project_id)] == [poll_id]
-        await meetings.cancel(session, fay, meeting_id, after)
-        await session.commit()
-        assert await store.attended_meetings(session, ann.id) == []  # cancelled: left out
-        assert (await store.get_meeting(session, meeting_id)).status == MeetingStatus.CANCELLED
+        with pytest.raises(meetings.MeetingOver):  # it happened: who came stays on record
+            await meetings.cancel(session, fay, meeting_id, after)
+        assert (await store.get_meeting(session, meeting_id)).status == MeetingStatus.SCHEDULED
+        assert len(await store.attended_meetings(session, ann.id)) == 1
 
 
 async def test_mydata_shows_a_persons_meeting_answers_and_forget_removes_them(harness):
@@ -527,3 +550,103 @@ async def test_mydata_shows_a_persons_meeting_answers_and_forget_removes_them(ha
         assert await store.participants_who_answered_poll(session, poll_id) == []
         assert await store.access_needs_for_poll(session, poll_id) == []
         assert await store.notices_of(session, 1) == []
+
+
+async def test_someone_who_cannot_come_tells_the_facilitator_once_and_can_undo_it(harness):
+    team = await _team(harness, [None, None])
+    ann, bob = team.members  # neither said we may use their name
+    slots = [_slot(date(2026, 10, 20), 18), _slot(date(2026, 10, 21), 18)]
+    poll_id = await _publish(team, slots, _slot(date(2026, 10, 16), 18))
+    await _answer(team, ann, poll_id, [AnswerChoice.YES, AnswerChoice.NO])
+    await _answer(team, bob, poll_id, [AnswerChoice.YES, AnswerChoice.NO])
+    decided = await _decided(harness, team, poll_id, 0)
+    engine = _sweeper(harness)
+    await engine.run_until_idle()
+
+    async def say(person, coming: bool) -> bool:
+        async with harness.sessions() as session:
+            me = await session.get(Participant, person.id)
+            meeting, changed = await meetings.set_coming(
+                session, me, decided.meeting.id, coming, harness.clock()
+            )
+            if changed:
+                await meetings.tell_staff_coming(
+                    session, me, meeting, coming, translate=untranslated, now=harness.clock()
+                )
+            await session.commit()
+        await engine.run_until_idle()
+        return changed
+
+    assert await say(ann, False)
+    assert not await say(ann, False)  # a second tap: stored once, nobody told twice
+    code = meetings.person_code(ann.id)
+    assert len(code) == 4 and code == meetings.person_code(ann.id) != meetings.person_code(bob.id)
+    news = [m for m in harness.received(team.staff) if "come to Planning day" in m]
+    assert news == [f"Person {code} cannot come to Planning day on Tue 20 Oct, 18:00–19:00."]
+
+    assert await say(ann, True)  # "I can come after all"
+    news = [m for m in harness.received(team.staff) if "come to Planning day" in m]
+    assert (
+        news[-1] == f"Person {code} can come to Planning day on Tue 20 Oct, 18:00–19:00 after all."
+    )
+    async with harness.sessions() as session:
+        fay = await session.get(Participant, team.staff.id)
+        listed = await meetings.meeting_people(session, fay, decided.meeting.id)
+    assert not any(p.cant_come for p in listed)
+    harness.clock.now = slots[0] - timedelta(hours=23)  # she gets her reminder again
+    assert await jobs.sweep_meetings() == 2
+    await engine.run_until_idle()
+    assert [m for m in harness.received(ann) if m.startswith("A reminder: Planning day is on")]
+
+    harness.clock.now = slots[0] + timedelta(minutes=5)
+    async with harness.sessions() as session:
+        with pytest.raises(meetings.MeetingOver):  # too late to change it now
+            await meetings.set_coming(
+                session, await session.get(Participant, ann.id), 1, False, harness.clock()
+            )
+
+
+async def test_the_day_before_reminder_names_the_day_when_quiet_hours_hold_it(harness):
+    # Quiet from 22:00 to 08:00: the reminder due at 23:00 the day before arrives that morning,
+    # so it must not say "tomorrow".
+    team = await _team(harness, ["Europe/London"], quiet_start=22 * 60, quiet_end=8 * 60)
+    (ann,) = team.members
+    slots = [_slot(date(2026, 10, 20), 23), _slot(date(2026, 10, 21), 18)]
+    poll_id = await _publish(team, slots, _slot(date(2026, 10, 16), 18))
+    await _answer(team, ann, poll_id, [AnswerChoice.YES, AnswerChoice.NO])
+    await _decided(harness, team, poll_id, 0)
+    engine = _sweeper(harness)
+    harness.clock.now = slots[0] - timedelta(hours=24)
+    assert await jobs.sweep_meetings() == 1
+    await engine.run_until_idle()
+    assert not [m for m in harness.received(ann) if m.startswith("A reminder")]  # quiet hours
+    harness.clock.now = _slot(date(2026, 10, 20), 8, 5)
+    await engine.run_until_idle()
+    (reminder,) = [m for m in harness.received(ann) if m.startswith("A reminder")]
+    assert reminder.startswith("A reminder: Planning day is on Tue 20 Oct, 23:00")
+    assert "tomorrow" not in reminder
+
+
+def test_a_start_time_can_be_typed_the_way_people_write_it():
+    for typed in ("18:30", "18.30", "18h30", "1830", "6:30pm", "6.30 PM", " 18 : 30 "):
+        assert meetings.parse_clock(typed) == 18 * 60 + 30, typed
+    assert meetings.parse_clock("18") == meetings.parse_clock("6pm") == 18 * 60
+    assert meetings.parse_clock("12am") == 0 and meetings.parse_clock("12pm") == 12 * 60
+    for typed in ("25:00", "18:75", "13pm", "half six", "", None, "18:3", "🙂"):
+        assert meetings.parse_clock(typed) is None, typed
+
+
+async def test_staff_see_their_teams_polls_a_page_at_a_time(harness):
+    team = await _team(harness, [None])
+    slots = [_slot(date(2026, 10, 20), 18), _slot(date(2026, 10, 21), 18)]
+    made = [await _publish(team, slots, _slot(date(2026, 10, 16), 18)) for _ in range(10)]
+    other = await _team(harness, [None])
+    await _publish(other, slots, _slot(date(2026, 10, 16), 18))
+    async with harness.sessions() as session:
+        fay = await session.get(Participant, team.staff.id)
+        first = await meetings.polls_for_staff(session, fay)
+        second = await meetings.polls_for_staff(session, fay, 1)
+    per_page = meetings.POLLS_PER_PAGE
+    assert [poll.id for poll, _ in first.polls] == made[::-1][:per_page] and first.has_older
+    assert [poll.id for poll, _ in second.polls] == made[::-1][per_page:]
+    assert not second.has_older  # and never the other team's poll

@@ -14,7 +14,7 @@ from bot.app import dialogs_router
 from bot.services import invites
 from dialogs import states
 from storage import participants, projects
-from storage.models import AvailabilityPoll, MeetingAttendance, PollAnswer, Role
+from storage.models import AvailabilityPoll, Meeting, MeetingAttendance, PollAnswer, Role
 from storage.types import utcnow
 from tests.conftest import join, settle, tr
 
@@ -99,7 +99,7 @@ async def _make_poll(emulator, fay) -> tuple:
     assert "Please offer at least 2 times." in fay.last_message.text
     await _press(emulator, fay, "Add another time")
     await _choose_day(emulator, fay, day)
-    await _say(emulator, fay, "19:30")
+    await _say(emulator, fay, "7.30pm")  # typed the way people write it
     slots = fay.last_message.text
     assert "1. " in slots and "2. " in slots and "18:00–19:00" in slots
     await _press(emulator, fay, "Next", "1 hour")
@@ -162,10 +162,24 @@ async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story)
     await settle(emulator, update_)
     answer = emulator.callback_answer(update_["callback_query"]["id"])
     assert "The facilitator will see it" in answer["text"]
-    await _press(emulator, fay, "Back")
+    assert ann.buttons == ["I can come after all"]  # the way back, on the same message
+    await app.delivery.run_until_idle()
+    assert "Ann cannot come to Planning day on" in fay.last_message.text  # told at once
+    await _say(emulator, fay, "/team")
+    await _press(emulator, fay, "Meetings")
     await _press(emulator, fay, _label_containing(fay, "Planning day:"))
     assert "Cannot come now: Ann" in fay.last_message.text
     assert "1 person was told the time." in fay.last_message.text
+
+    await _press(emulator, ann, "I can come after all")
+    assert ann.buttons == ["I can't come now"]
+    await app.delivery.run_until_idle()
+    assert "Ann can come to Planning day on" in fay.last_message.text
+    assert "after all" in fay.last_message.text
+    await _say(emulator, fay, "/team")
+    await _press(emulator, fay, "Meetings")
+    await _press(emulator, fay, _label_containing(fay, "Planning day:"))
+    assert "Cannot come now" not in fay.last_message.text
 
 
 async def test_a_stale_poll_button_after_the_deadline_is_refused_kindly(emulator, story):
@@ -196,7 +210,7 @@ async def test_forged_meeting_buttons_change_nothing(emulator, story):
     app, fay, _ann, ola = story
     await _make_poll(emulator, fay)
     await app.delivery.run_until_idle()
-    for data in ("mt_poll:999", "mt_cant:1", "mt_decide:1", "mt_poll:x"):
+    for data in ("mt_poll:999", "mt_cant:1", "mt_can:1", "mt_decide:1", "mt_poll:x"):
         tap = await ola.press_data(data)
         await settle(emulator, tap)
         answer = emulator.callback_answer(tap["callback_query"]["id"])
@@ -216,3 +230,78 @@ def test_every_meeting_state_has_a_window_and_staff_dialogs_are_guarded():
         assert set(group.__states__) <= windows
     assert {states.PollCreate, states.MeetingsStaff} <= set(states.STAFF_STATE_GROUPS)
     assert states.Availability not in states.STAFF_STATE_GROUPS
+
+
+async def test_someone_who_keeps_their_name_private_has_one_code_staff_and_they_can_see(
+    emulator, story
+):
+    from bot.services.meetings import person_code
+    from tests.test_meetings_languages import _data, _tap
+
+    app, fay, _ann, ola = story  # Ola did not say we may use her name
+    await _make_poll(emulator, fay)
+    await app.delivery.run_until_idle()
+    await _press(emulator, ola, tr("Choose times", "pl"))
+    await _press(emulator, ola, _label_containing(ola, "19:00–20:00"))
+    await _press(emulator, ola, tr("Done", "pl"))
+    await _press(emulator, fay, "Done")
+    await _press(emulator, fay, _label_containing(fay, "Planning day ("))
+    await _press(emulator, fay, "Choose 1", "Yes, choose it")
+    await app.delivery.run_until_idle()
+    async with app.sessions() as session:
+        code = person_code((await participants.get_by_telegram_id(session, 6002)).id)
+
+    await _say(emulator, ola, "/menu")
+    await _tap(emulator, ola, "my_meetings")
+    assert (
+        tr("You chose not to share your name. Staff see you as Person {code}.", "pl", code=code)
+        in ola.last_message.text
+    )
+    cant, message_id = _data(ola, "my_meeting_coming")  # "I can't come to Planning day"
+    for _twice in range(2):  # a repeated tap on the same button changes nothing more
+        await settle(emulator, await ola.press_data(cant, message_id))
+    assert tr("I can come to {title} after all", "pl", title="Planning day") in ola.buttons
+    await app.delivery.run_until_idle()
+    told = [m.text for m in fay.messages if m.text and "cannot come to Planning day" in m.text]
+    assert len(told) == 1 and told[0].startswith(f"Person {code} cannot come")  # told once
+
+    async with app.sessions() as session:  # the meeting took place
+        await session.execute(update(Meeting).values(starts_at=utcnow() - timedelta(hours=2)))
+        await session.commit()
+    await _say(emulator, fay, "/team")
+    await _press(emulator, fay, "Meetings")
+    await _press(emulator, fay, _label_containing(fay, "Planning day:"))
+    assert f"Cannot come now: Person {code}" in fay.last_message.text
+    await _press(emulator, fay, "Who came")
+    assert "▫️ Ann" in fay.buttons and f"▫️ Person {code}" in fay.buttons
+    await _press(emulator, fay, f"▫️ Person {code}")
+    assert f"✅ Person {code}" in fay.buttons
+
+
+async def test_staff_page_through_older_polls(emulator, story):
+    from datetime import UTC, datetime
+
+    from bot.services.meetings import POLLS_PER_PAGE
+
+    app, fay, _ann, _ola = story
+    async with app.sessions() as session:
+        (project,) = await projects.all_projects(session)
+        project_id = project.id
+        soon = utcnow() + timedelta(days=5)
+        for number in range(POLLS_PER_PAGE + 1):
+            session.add(
+                AvailabilityPoll(
+                    project_id=project_id,
+                    title=f"Poll {number}",
+                    deadline=soon,
+                    created_at=datetime(2026, 1, 1 + number, tzinfo=UTC),
+                )
+            )
+        await session.commit()
+    await _say(emulator, fay, "/team")
+    await _press(emulator, fay, "Meetings")
+    assert "Poll 8 (" in " ".join(fay.buttons) and "Poll 0 (" not in " ".join(fay.buttons)
+    await _press(emulator, fay, "Older")
+    assert "Poll 0 (" in " ".join(fay.buttons) and "Older" not in fay.buttons
+    await _press(emulator, fay, "Newer")
+    assert "Poll 8 (" in " ".join(fay.buttons)

@@ -8,10 +8,27 @@ be), who hears of a change (exactly those who were told), when reminders are due
 Texts sent unprompted are rendered per person (language and time zone) through a `Translate`
 function `(msgid, locale) -> text`, so this module needs no aiogram. Dates and times are always
 formatted with Babel in the reader's language and zone.
+
+The weekly cap: an invitation to answer a poll is a BROADCAST and its one reminder a NUDGE, so
+both wait under a person's weekly cap like any other message they did not ask for. The cap is
+their own wish, and we keep it even for a question they are asked. Both expire at the deadline,
+so nobody gets a question after it closed; the poll also waits in their "My meetings" list, and
+the facilitator sees them as "not answered yet". News of a meeting they said yes to (the time,
+a change, a cancellation, the reminders before it) is a REMINDER: they asked for it, so the cap
+never holds it back, and it expires when the meeting starts. So does the note that tells the
+facilitator someone cannot come (or can after all): it is about a meeting they run.
+
+Staff see a name only when the person said we may use it; otherwise a stable code
+("Person K7Q2"), the same on every screen, which the person also sees on their own meetings
+screen so they can tell the facilitator at the meeting. It is not the export's pseudonym, so
+knowing a face at a meeting does not unlock an export.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -126,6 +143,28 @@ def when_text(moment: datetime, tz: ZoneInfo, locale: str, duration_minutes: int
 def local_moment(day: date, minute_of_day: int, timezone: str) -> datetime:
     """A wall-clock time in the team's zone, as UTC (DST-aware)."""
     return delivery.local_time_to_utc(day, minute_of_day, delivery.zone(timezone, "Europe/London"))
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:\s*[:.h ]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
+_CLOCK_DIGITS = re.compile(r"^(\d{1,2})(\d{2})$")
+
+
+def parse_clock(typed: str | None) -> int | None:
+    """A typed start time as minutes after midnight, or None: "18:30", "18.30", "18h30",
+    "1830", "18", "6pm", "6:30 pm". People type times in many ways; we take the common ones."""
+    text = " ".join((typed or "").lower().split())
+    found = _CLOCK_DIGITS.match(text) or _CLOCK.match(text)
+    if not found:
+        return None
+    hour, minute = int(found[1]), int(found[2] or 0)
+    suffix = found[3] if found.re is _CLOCK else None
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix.startswith("p") else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return hour * 60 + minute
 
 
 # -- a poll being written ------------------------------------------------------------------------
@@ -335,9 +374,14 @@ POLL_CLOSED = __("Answers for {title} are in. Please choose a time for the meeti
 CONFIRMED = __("{title} is on {when}.\nThe calendar file adds it to your phone.")
 MOVED = __("{title} has moved. It is now on {when}.\nThe calendar file updates your phone.")
 CANCELLED = __("{title} on {when} is cancelled. Sorry for the change.")
-REMINDER_DAY = __("A reminder: {title} is tomorrow, {when}.")
+# Not "tomorrow": quiet hours or a pause can hold a reminder until the day itself.
+REMINDER_DAY = __("A reminder: {title} is on {when}.")
 REMINDER_SOON = __("A reminder: {title} starts soon, {when}.")
 WHERE = __("Where: {place}")
+CANT_COME_NEWS = __("{who} cannot come to {title} on {when}.")
+CAN_COME_NEWS = __("{who} can come to {title} on {when} after all.")
+# Someone who did not say we may use their name, as staff see them.
+PERSON_CODE = __("Person {code}")
 
 
 def _fill(translate: Translate, msgid: str, locale: str, **values: str) -> str:
@@ -516,6 +560,18 @@ def shown_name(person: Participant) -> str | None:
     return person.display_name if person.may_use_name and person.display_name else None
 
 
+def person_code(participant_id: int) -> str:
+    """A short code for someone staff may not name: the same on every screen and every day,
+    so a facilitator can mark the right person; letters and digits nobody mixes up."""
+    digest = hashlib.sha256(b"coproduce-person:%d" % participant_id).digest()
+    return base64.b32encode(digest[:5]).decode()[:4]
+
+
+def staff_label(person: Participant, translate: Callable[[str], str]) -> str:
+    """How staff see a person: their name if they said we may use it, else "Person K7Q2"."""
+    return shown_name(person) or translate(PERSON_CODE).format(code=person_code(person.id))
+
+
 @dataclass(frozen=True)
 class SlotTally:
     slot_id: int
@@ -593,14 +649,28 @@ async def close_early(
     await store.close_poll(session, poll, now)
 
 
+POLLS_PER_PAGE = 8
+MEETINGS_SHOWN = 20
+PAST_MEETINGS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class PollPage:
+    polls: list[tuple[AvailabilityPoll, Project]]
+    page: int
+    has_older: bool
+
+
 async def polls_for_staff(
-    session: AsyncSession, person: Participant | None
-) -> list[tuple[AvailabilityPoll, Project]]:
-    """Every poll of the projects where they are staff, newest first."""
-    found = []
-    for project in await staff_projects(session, person):
-        found += [(poll, project) for poll in await store.polls_of_project(session, project.id)]
-    return sorted(found, key=lambda pair: pair[0].created_at, reverse=True)
+    session: AsyncSession, person: Participant | None, page: int = 0
+) -> PollPage:
+    """One page of the polls of the projects where they are staff, newest first."""
+    page = max(0, page)
+    project_ids = await people.staff_projects(session, person)
+    found = await store.polls_of_projects(
+        session, project_ids, offset=page * POLLS_PER_PAGE, limit=POLLS_PER_PAGE + 1
+    )
+    return PollPage(found[:POLLS_PER_PAGE], page, len(found) > POLLS_PER_PAGE)
 
 
 # -- deciding, changing, cancelling ---------------------------------------------------------------
@@ -707,6 +777,9 @@ async def cancel(
     meeting = await meeting_for_staff(session, actor, meeting_id)
     if meeting.status == MeetingStatus.CANCELLED:
         raise MeetingNotFound(meeting_id)
+    if meeting.starts_at <= now:
+        # It happened (or is happening): who came is marked instead, and kept.
+        raise MeetingOver(meeting_id)
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancelled_at = now
     meeting.sequence += 1
@@ -762,10 +835,12 @@ async def announce(
     )
 
 
-async def cant_come(
-    session: AsyncSession, person: Participant | None, meeting_id: int, now: datetime
-) -> Meeting:
-    """They were told the time and now cannot come: no more reminders; staff see it."""
+async def set_coming(
+    session: AsyncSession, person: Participant | None, meeting_id: int, coming: bool, now: datetime
+) -> tuple[Meeting, bool]:
+    """ "I can't come now" (coming=False) or "I can come after all" (True), by someone who was
+    told the time, before the meeting starts. Returns the meeting and whether anything changed
+    (a second tap changes nothing, and nobody is told twice)."""
     meeting = await store.get_meeting(session, meeting_id)
     if meeting is None or person is None or person.id is None:
         raise MeetingNotFound(meeting_id)
@@ -776,10 +851,59 @@ async def cant_come(
         raise MeetingNotFound(meeting_id)
     if meeting.starts_at <= now:
         raise MeetingOver(meeting_id)
-    if notice.cant_come_at is None:
-        notice.cant_come_at = now
-        session.add(notice)
-    return meeting
+    if (notice.cant_come_at is None) == coming:
+        return meeting, False
+    notice.cant_come_at = None if coming else now
+    session.add(notice)
+    await session.flush()
+    return meeting, True
+
+
+async def _staff_to_tell(session: AsyncSession, meeting: Meeting) -> list[int]:
+    """Whoever chose the time, if still staff of the team; else the team's facilitators."""
+    if meeting.created_by is not None:
+        maker = await session.get(Participant, meeting.created_by)
+        if await people.is_staff_in(session, maker, meeting.project_id):
+            return [meeting.created_by]
+    query = audience.AudienceQuery(project_id=meeting.project_id, role=Role.FACILITATOR)
+    return await audience.member_ids(session, query)
+
+
+async def tell_staff_coming(
+    session: AsyncSession,
+    person: Participant,
+    meeting: Meeting,
+    coming: bool,
+    *,
+    translate: Translate,
+    now: datetime,
+) -> list[int]:
+    """Tell the facilitator at once that someone cannot come (or can after all), with a name
+    only if they said we may use it. No use after the start, so it expires then."""
+    staff = [pid for pid in await _staff_to_tell(session, meeting) if pid != person.id]
+    if not staff:
+        return []
+    msgid = CAN_COME_NEWS if coming else CANT_COME_NEWS
+
+    def render(locale: str, tz: ZoneInfo) -> str:
+        return _fill(
+            translate,
+            msgid,
+            locale,
+            who=staff_label(person, lambda text: translate(text, locale)),
+            title=meeting.title,
+            when=when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
+        )
+
+    return await delivery.enqueue_per_person(
+        session,
+        kind=OutboxKind.REMINDER,
+        recipients=staff,
+        now=now,
+        project_id=meeting.project_id,
+        render=render,
+        expires_at=meeting.starts_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -837,9 +961,21 @@ async def toggle_attendance(
 async def meetings_for_staff(
     session: AsyncSession, person: Participant | None, now: datetime
 ) -> list[Meeting]:
-    """Meetings of their teams from a month ago on, soonest first."""
-    project_ids = [project.id for project in await staff_projects(session, person)]
-    return await store.meetings_of_projects(session, project_ids, since=now - timedelta(days=31))
+    """Meetings of their teams: the latest of the past month (to mark who came), then the
+    next ones, each in time order; a bounded list."""
+    project_ids = await people.staff_projects(session, person)
+    past = await store.meetings_of_projects(
+        session,
+        project_ids,
+        since=now - timedelta(days=31),
+        until=now,
+        newest_first=True,
+        limit=PAST_MEETINGS_SHOWN,
+    )
+    coming = await store.meetings_of_projects(
+        session, project_ids, since=now, limit=MEETINGS_SHOWN - len(past)
+    )
+    return [*reversed(past), *coming]
 
 
 # -- sweeps (the scheduler calls these; each runs in the caller's transaction) ---------------------

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import (
+    Button,
+    Cancel,
+    Group,
+    Row,
+    ScrollingGroup,
+    Select,
+    Start,
+    SwitchTo,
+)
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import I18nFormat, picker, unexpected_input
@@ -13,12 +22,14 @@ from dialogs.meetings import getters, handlers
 from dialogs.states import STAFF_WIDGET_PREFIX, MeetingsStaff, MyMeetings, PollCreate
 
 OPEN_POLL = "my_poll"
+MY_MEETING = "my_meeting_coming"
 STAFF_POLL = STAFF_WIDGET_PREFIX + "poll"
 STAFF_MEETING = STAFF_WIDGET_PREFIX + "meeting"
 NEW_POLL = STAFF_WIDGET_PREFIX + "new_poll"
 CHOOSE_SLOT = STAFF_WIDGET_PREFIX + "choose_slot"
 MOVE_TO = STAFF_WIDGET_PREFIX + "move_to"
 ATTENDED = STAFF_WIDGET_PREFIX + "attended"
+ATTENDANCE_PAGE = 10
 
 
 def my_meetings_dialog() -> Dialog:
@@ -28,6 +39,11 @@ def my_meetings_dialog() -> Dialog:
             picker(OPEN_POLL, "polls", handlers.on_open_poll, numeric=True),
             I18nFormat("Your next meetings:", when="has_meetings"),
             Format("{meetings}", when="has_meetings"),
+            I18nFormat(
+                "You chose not to share your name. Staff see you as Person {code}.",
+                when="show_code",
+            ),
+            picker(MY_MEETING, "toggles", handlers.on_coming_toggle),
             I18nFormat("You have no meetings or questions about times just now.", when="nothing"),
             Cancel(I18nFormat("Back")),
             unexpected_input(),
@@ -44,6 +60,20 @@ def meetings_staff_dialog() -> Dialog:
             Start(I18nFormat("Find a meeting time"), id=NEW_POLL, state=PollCreate.project),
             I18nFormat("Questions about times:", when="has_polls"),
             picker(STAFF_POLL, "polls", handlers.on_poll, numeric=True),
+            Row(
+                Button(
+                    I18nFormat("Newer"),
+                    id="polls_newer",
+                    on_click=handlers.on_newer_polls,
+                    when="has_newer",
+                ),
+                Button(
+                    I18nFormat("Older"),
+                    id="polls_older",
+                    on_click=handlers.on_older_polls,
+                    when="has_older",
+                ),
+            ),
             I18nFormat("Meetings:", when="has_meetings"),
             picker(STAFF_MEETING, "meetings", handlers.on_meeting, numeric=True),
             Cancel(I18nFormat("Back")),
@@ -119,7 +149,7 @@ def meetings_staff_dialog() -> Dialog:
                 I18nFormat("Cancel the meeting"),
                 id="cancel",
                 state=MeetingsStaff.cancel,
-                when="scheduled",
+                when="future",
             ),
             SwitchTo(I18nFormat("Back"), id="meeting_back", state=MeetingsStaff.list),
             unexpected_input(),
@@ -149,7 +179,20 @@ def meetings_staff_dialog() -> Dialog:
         Window(
             I18nFormat("Who came to {title}? Tap each person who came."),
             I18nFormat("Nobody was asked or told about this meeting.", when="nobody"),
-            picker(ATTENDED, "people", handlers.on_attendance, numeric=True),
+            ScrollingGroup(
+                Select(
+                    Format("{item[1]}"),
+                    id=ATTENDED,
+                    item_id_getter=lambda item: item[0],
+                    items="people",
+                    on_click=handlers.on_attendance,
+                    type_factory=int,
+                ),
+                id="attendance_pages",
+                width=1,
+                height=ATTENDANCE_PAGE,
+                hide_on_single_page=True,
+            ),
             SwitchTo(I18nFormat("Done"), id="attendance_done", state=MeetingsStaff.meeting),
             unexpected_input(),
             state=MeetingsStaff.attendance,

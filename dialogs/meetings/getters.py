@@ -34,6 +34,7 @@ async def get_my_meetings(session, participant, locale: str, **_kw: Any) -> dict
         )
         polls.append((poll.id, label))
     lines = []
+    toggles = []
     for meeting, notice in await store.upcoming_meetings_for(session, participant.id, now):
         tz = await _zone(session, participant, meeting.project_id)
         line = "• " + _("{title}: {when}").format(
@@ -44,12 +45,20 @@ async def get_my_meetings(session, participant, locale: str, **_kw: Any) -> dict
             line += "\n  " + _("Where: {place}").format(place=meeting.place)
         if notice.cant_come_at:
             line += "\n  " + _("You said you cannot come.")
+            toggle = _("I can come to {title} after all").format(title=meeting.title)
+        else:
+            toggle = _("I can't come to {title}").format(title=meeting.title)
         lines.append(line)
+        toggles.append((f"{meeting.id}:{int(bool(notice.cant_come_at))}", toggle))
+    unnamed = not meetings.shown_name(participant)
     return {
         "polls": polls,
         "has_polls": bool(polls),
         "meetings": "\n".join(lines),
         "has_meetings": bool(lines),
+        "toggles": toggles,
+        "code": meetings.person_code(participant.id),
+        "show_code": bool(lines) and unnamed,
         "nothing": not polls and not lines,
     }
 
@@ -58,13 +67,19 @@ async def get_my_meetings(session, participant, locale: str, **_kw: Any) -> dict
 
 
 def person_label(name: str | None, participant_id: int) -> str:
-    return name or _("Participant {number}").format(number=participant_id)
+    """A name they let us use, else their stable code ("Person K7Q2")."""
+    return name or _(meetings.PERSON_CODE).format(code=meetings.person_code(participant_id))
 
 
-async def get_staff_list(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
+async def get_staff_list(
+    session, participant, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
     now = utcnow()
     polls = []
-    for poll, project in (await meetings.polls_for_staff(session, participant))[:10]:
+    page = await meetings.polls_for_staff(
+        session, participant, dialog_manager.dialog_data.get("poll_page", 0)
+    )
+    for poll, project in page.polls:
         tz = meetings.zone_of(participant, project)
         state = (
             _("open until {deadline}").format(
@@ -86,6 +101,8 @@ async def get_staff_list(session, participant, locale: str, **_kw: Any) -> dict[
         "meetings": found,
         "has_polls": bool(polls),
         "has_meetings": bool(found),
+        "has_older": page.has_older,
+        "has_newer": page.page > 0,
     }
 
 
@@ -183,7 +200,6 @@ async def get_meeting(session, participant, locale: str, dialog_manager: DialogM
         "came": came,
         "started": scheduled and meeting.starts_at <= now,
         "future": scheduled and meeting.starts_at > now,
-        "scheduled": scheduled,
     }
 
 

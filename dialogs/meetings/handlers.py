@@ -38,6 +38,47 @@ async def on_open_poll(callback: CallbackQuery, _w: Any, manager: DialogManager,
     await manager.start(Availability.slots, data={"poll_id": poll_id})
 
 
+async def on_coming_toggle(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str):
+    """ "I can't come to ..." or "I can come to ... after all": the item says which was meant,
+    so a repeated or stale tap changes nothing."""
+    meeting_id, _sep, coming = item.partition(":")
+    if not meeting_id.isdigit() or coming not in ("0", "1"):
+        return
+    data = manager.middleware_data
+    try:
+        await change_coming(data, callback, int(meeting_id), coming == "1")
+    except meetings.MeetingOver:
+        await callback.answer(_("This meeting has already started."), show_alert=True)
+    except meetings.MeetingError:
+        await callback.answer(_("Sorry, this is no longer available."), show_alert=True)
+
+
+async def change_coming(data: dict, callback: CallbackQuery, meeting_id: int, coming: bool):
+    """Store their answer once and, when it changed, tell the facilitator (after the commit)."""
+    session, person = data["session"], data["participant"]
+    now = utcnow()
+    meeting, changed = await meetings.set_coming(session, person, meeting_id, coming, now)
+    if changed:
+        i18n = data["i18n"]
+        await meetings.tell_staff_coming(
+            session,
+            person,
+            meeting,
+            coming,
+            translate=lambda msgid, locale: i18n.gettext(msgid, locale=locale),
+            now=now,
+        )
+        data["end_of_update"].after_commit(data["delivery"].wake)
+    await callback.answer(
+        _("Thank you. We have told the facilitator. See you there!")
+        if coming
+        else _(
+            "Thank you for telling us. The facilitator will see it. We hope to see you next time."
+        ),
+        show_alert=True,
+    )
+
+
 # -- staff: following a poll and choosing the time -------------------------------------------------
 
 
@@ -47,6 +88,14 @@ async def on_staff_start(data: Any, manager: DialogManager) -> None:
     if poll_id is not None:
         manager.dialog_data["poll_id"] = int(poll_id)
         await manager.switch_to(MeetingsStaff.poll)
+
+
+async def on_older_polls(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    manager.dialog_data["poll_page"] = manager.dialog_data.get("poll_page", 0) + 1
+
+
+async def on_newer_polls(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    manager.dialog_data["poll_page"] = max(0, manager.dialog_data.get("poll_page", 0) - 1)
 
 
 async def on_poll(_c: CallbackQuery, _w: Any, manager: DialogManager, poll_id: int) -> None:
@@ -71,9 +120,13 @@ async def on_meeting(_c: CallbackQuery, _w: Any, manager: DialogManager, meeting
 
 async def on_close_poll(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
     data = manager.middleware_data
-    await meetings.close_early(
-        data["session"], data["participant"], manager.dialog_data["poll_id"], utcnow()
-    )
+    try:
+        await meetings.close_early(
+            data["session"], data["participant"], manager.dialog_data["poll_id"], utcnow()
+        )
+    except meetings.MeetingError:
+        await callback.answer(_("Sorry, this is no longer available."), show_alert=True)
+        return
     await callback.answer(_("Answers have closed."))
 
 
@@ -85,7 +138,11 @@ async def on_see_meeting(_c: CallbackQuery, _w: Any, manager: DialogManager) -> 
         await manager.switch_to(MeetingsStaff.meeting)
 
 
-async def on_slot_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, slot_id: int):
+async def on_slot_chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, slot_id: int):
+    slot = await store.get_slot(manager.middleware_data["session"], slot_id)
+    if slot is None or slot.poll_id != manager.dialog_data.get("poll_id"):
+        await callback.answer(_("Sorry, this is no longer available."), show_alert=True)
+        return
     manager.dialog_data["slot_id"] = slot_id
     await manager.switch_to(MeetingsStaff.decide)
 
@@ -212,6 +269,13 @@ async def on_cancel_meeting(callback: CallbackQuery, _w: Any, manager: DialogMan
         )
     except meetings.MeetingNotFound:
         await callback.answer(_("This meeting was already cancelled."))
+        await manager.switch_to(MeetingsStaff.meeting)
+        return
+    except meetings.MeetingOver:
+        await callback.answer(
+            _("This meeting has started, so it cannot be cancelled. You can mark who came."),
+            show_alert=True,
+        )
         await manager.switch_to(MeetingsStaff.meeting)
         return
     await _tell(callback, manager, decided, News.CANCELLED)

@@ -3,7 +3,6 @@ move the dialog. The draft lives in dialog data as plain values until it is publ
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -21,8 +20,6 @@ from dialogs.states import PollCreate
 from storage import meetings as store
 from storage.models import Role
 from storage.types import utcnow
-
-TYPED_CLOCK = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
 def _save(manager: DialogManager, draft: PollDraft) -> None:
@@ -151,11 +148,11 @@ async def on_time_chosen(callback: CallbackQuery, _w: Any, manager: DialogManage
 
 
 async def on_time_typed(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    found = TYPED_CLOCK.match(message.text or "")
-    if not found or int(found[1]) > 23 or int(found[2]) > 59:
+    minute_of_day = meetings.parse_clock(message.text)
+    if minute_of_day is None:
         await _refuse(message, manager, _("Please type a time like 18:30, or tap one."))
         return
-    await _add(message, manager, int(found[1]) * 60 + int(found[2]))
+    await _add(message, manager, minute_of_day)
 
 
 async def on_remove_slot(_c: CallbackQuery, _w: Any, manager: DialogManager, index: int) -> None:
