@@ -33,6 +33,7 @@ def action_buttons() -> dict[str, ActionButtons]:
         "checkin": checkin_taps.checkin_buttons,
         "wedid": we_did_taps.wedid_buttons,
         "offer": reciprocity_taps.offer_buttons,
+        "offer_review": reciprocity_taps.review_buttons,
         "contribution": reciprocity_taps.contribution_buttons,
         "poll": meeting_taps.poll_buttons,
         "meeting": meeting_taps.meeting_buttons,

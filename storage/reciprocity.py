@@ -12,19 +12,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     ClaimState,
+    Feedback,
     LoggedActivity,
+    Meeting,
+    MeetingAttendance,
+    MeetingStatus,
     Membership,
+    OutboxMessage,
     Participant,
     ReciprocityClaim,
     ReciprocityOffer,
     ReciprocityOfferText,
     Role,
     ThankYouSent,
+    YouSaidWeDid,
+    YouSaidWeDidFeedback,
 )
 from storage.upsert import insert_for
 
@@ -103,15 +110,21 @@ async def open_offers(
     return list(rows.scalars())
 
 
-async def offers_of_project(session: AsyncSession, project_id: int) -> list[ReciprocityOffer]:
-    """Every offer of a project, the newest first (for staff)."""
-    rows = await session.execute(
-        select(ReciprocityOffer)
-        .where(ReciprocityOffer.project_id == project_id)
-        .order_by(ReciprocityOffer.id.desc())
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.scalars())
+async def offers_of_project(
+    session: AsyncSession,
+    project_id: int,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+) -> list[ReciprocityOffer]:
+    """A project's offers, the newest first (for staff); given `now`, those still open first."""
+    query = select(ReciprocityOffer).where(ReciprocityOffer.project_id == project_id)
+    if now is not None:
+        query = query.order_by(case((_open_at(now), 0), else_=1))
+    query = query.order_by(ReciprocityOffer.id.desc()).execution_options(populate_existing=True)
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.execute(query)).scalars())
 
 
 async def take_place(session: AsyncSession, offer_id: int, now: datetime) -> bool:
@@ -238,8 +251,13 @@ async def claims_of_participant(
 
 
 async def claims_of_offer(
-    session: AsyncSession, offer_id: int, states: Iterable[ClaimState] | None = None
+    session: AsyncSession,
+    offer_id: int,
+    states: Iterable[ClaimState] | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[tuple[ReciprocityClaim, Participant]]:
+    """Claims on an offer with who made them, the oldest first."""
     query = (
         select(ReciprocityClaim, Participant)
         .join(Participant, Participant.id == ReciprocityClaim.participant_id)
@@ -249,6 +267,8 @@ async def claims_of_offer(
     )
     if states is not None:
         query = query.where(ReciprocityClaim.state.in_(list(states)))
+    if limit is not None:
+        query = query.limit(limit)
     return [(claim, person) for claim, person in (await session.execute(query)).all()]
 
 
@@ -301,6 +321,33 @@ async def activities_of(session: AsyncSession, participant_id: int) -> list[Logg
     return list(rows.scalars())
 
 
+async def feedback_by_project(session: AsyncSession, participant_id: int) -> dict[int, int]:
+    """{project id: feedback answers they gave there and did not withdraw}."""
+    rows = await session.execute(
+        select(Feedback.project_id, func.count())
+        .where(Feedback.participant_id == participant_id, Feedback.withdrawn_at.is_(None))
+        .group_by(Feedback.project_id)
+    )
+    return {project_id: count for project_id, count in rows.all()}
+
+
+async def changes_by_project(session: AsyncSession, participant_id: int) -> dict[int, int]:
+    """{project id: published "we did" updates linked to their (not withdrawn) feedback}, each
+    update once."""
+    rows = await session.execute(
+        select(YouSaidWeDid.project_id, func.count(func.distinct(YouSaidWeDid.id)))
+        .join(YouSaidWeDidFeedback, YouSaidWeDidFeedback.update_id == YouSaidWeDid.id)
+        .join(Feedback, Feedback.id == YouSaidWeDidFeedback.feedback_id)
+        .where(
+            Feedback.participant_id == participant_id,
+            Feedback.withdrawn_at.is_(None),
+            YouSaidWeDid.published_at.is_not(None),
+        )
+        .group_by(YouSaidWeDid.project_id)
+    )
+    return {project_id: count for project_id, count in rows.all()}
+
+
 async def members_with_role(
     session: AsyncSession, project_id: int, role: Role
 ) -> list[Participant]:
@@ -318,18 +365,32 @@ async def members_with_role(
     return list(rows.scalars())
 
 
-# -- thank-yous --------------------------------------------------------------------------------
-
-
-async def last_thank_you(session: AsyncSession, participant_id: int) -> ThankYouSent | None:
-    return (
-        await session.execute(
-            select(ThankYouSent)
-            .where(ThankYouSent.participant_id == participant_id)
-            .order_by(ThankYouSent.queued_at.desc(), ThankYouSent.id.desc())
-            .limit(1)
+async def staff_of_project(session: AsyncSession, project_id: int) -> list[Participant]:
+    """The project's facilitators and coordinators who finished joining."""
+    rows = await session.execute(
+        select(Participant)
+        .join(Membership, Membership.participant_id == Participant.id)
+        .where(
+            Membership.project_id == project_id,
+            Membership.role.in_((Role.FACILITATOR, Role.COORDINATOR)),
+            Participant.onboarded_at.is_not(None),
         )
-    ).scalar_one_or_none()
+        .order_by(Participant.id)
+    )
+    return list(rows.scalars())
+
+
+async def queued_since(session: AsyncSession, action: str, since: datetime) -> bool:
+    """Whether an unprompted message with this button was queued to go out after `since`."""
+    found = await session.execute(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.action == action, OutboxMessage.send_at > since)
+        .limit(1)
+    )
+    return found.scalar_one_or_none() is not None
+
+
+# -- thank-yous --------------------------------------------------------------------------------
 
 
 async def thanked_in_period(session: AsyncSession, period: str) -> set[int]:
@@ -354,6 +415,83 @@ async def people_to_thank(session: AsyncSession) -> list[Participant]:
         .order_by(Participant.id)
     )
     return list(rows.scalars())
+
+
+async def figures_of_many(
+    session: AsyncSession, participant_ids: Iterable[int]
+) -> dict[int, tuple[int, int, int, int, int]]:
+    """{participant id: (minutes given, meetings, activities, feedback, changes)} in all teams,
+    for many people in five queries (the thank-you sweep reads everyone). The same figures as
+    bot.services.contributions.contribution_of; people with none are left out."""
+    ids = list(participant_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[int]] = {}
+
+    def add(person_id: int, position: int, value: int | None) -> None:
+        found.setdefault(person_id, [0, 0, 0, 0, 0])[position] += value or 0
+
+    meetings = await session.execute(
+        select(MeetingAttendance.participant_id, func.sum(Meeting.duration_minutes), func.count())
+        .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+        .where(
+            MeetingAttendance.participant_id.in_(ids),
+            MeetingAttendance.attended.is_(True),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .group_by(MeetingAttendance.participant_id)
+    )
+    for person_id, minutes, count in meetings.all():
+        add(person_id, 0, minutes)
+        add(person_id, 1, count)
+    activities = await session.execute(
+        select(LoggedActivity.participant_id, func.sum(LoggedActivity.minutes), func.count())
+        .where(LoggedActivity.participant_id.in_(ids))
+        .group_by(LoggedActivity.participant_id)
+    )
+    for person_id, minutes, count in activities.all():
+        add(person_id, 0, minutes)
+        add(person_id, 2, count)
+    feedback = await session.execute(
+        select(Feedback.participant_id, func.count())
+        .where(Feedback.participant_id.in_(ids), Feedback.withdrawn_at.is_(None))
+        .group_by(Feedback.participant_id)
+    )
+    for person_id, count in feedback.all():
+        add(person_id, 3, count)
+    changes = await session.execute(
+        select(Feedback.participant_id, func.count(func.distinct(YouSaidWeDid.id)))
+        .join(YouSaidWeDidFeedback, YouSaidWeDidFeedback.feedback_id == Feedback.id)
+        .join(YouSaidWeDid, YouSaidWeDid.id == YouSaidWeDidFeedback.update_id)
+        .where(
+            Feedback.participant_id.in_(ids),
+            Feedback.withdrawn_at.is_(None),
+            YouSaidWeDid.published_at.is_not(None),
+        )
+        .group_by(Feedback.participant_id)
+    )
+    for person_id, count in changes.all():
+        add(person_id, 4, count)
+    return {person_id: tuple(values) for person_id, values in found.items()}
+
+
+async def last_thanks_of_many(
+    session: AsyncSession, participant_ids: Iterable[int]
+) -> dict[int, ThankYouSent]:
+    """Each person's latest thank-you, if any."""
+    ids = list(participant_ids)
+    if not ids:
+        return {}
+    latest = (
+        select(ThankYouSent.participant_id, func.max(ThankYouSent.id).label("last_id"))
+        .where(ThankYouSent.participant_id.in_(ids))
+        .group_by(ThankYouSent.participant_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ThankYouSent).join(latest, ThankYouSent.id == latest.c.last_id)
+    )
+    return {thanks.participant_id: thanks for thanks in rows.scalars()}
 
 
 async def thanks_of(session: AsyncSession, participant_id: int) -> list[ThankYouSent]:

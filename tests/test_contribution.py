@@ -252,3 +252,79 @@ async def test_every_reciprocity_window_renders_in_each_language(
     ]
     assert refused == []
     assert "error while handling" not in caplog.text
+
+
+async def test_someone_in_two_teams_chooses_which_team_their_certificate_shows(emulator, start_bot):
+    """An employer sees only the group they chose to show (it may be a recovery group)."""
+    from storage import projects
+    from storage.models import Role
+
+    running = await start_bot()
+    carers_id, code = await _team(running.app)
+    recovery_id, _ = await _team(running.app, "Recovery group")
+    ruth = await join(emulator, 7151, code=code, name="Ruth", may_use_name=True)
+    async with running.app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, 7151)
+        recovery = await projects.get_project(session, recovery_id)
+        await projects.set_role(session, recovery, person, Role.PARTICIPANT)
+        await session.commit()
+    await _gave(running.app, 7151, carers_id, meetings=2, changes=0)
+    await _gave(running.app, 7151, recovery_id, meetings=1, changes=1)
+
+    await _say(emulator, ruth, "/mycontribution")
+    record = ruth.last_message.text
+    assert "You came to 3 meetings." in record
+    assert f"This counts all your teams: {TEAM}, Recovery group." in record
+    await _press(emulator, ruth, "Get my certificate")
+    assert "Which team is the certificate for?" in ruth.last_message.text
+    assert ruth.buttons == [TEAM, "Recovery group", "All my teams together", "Back"]
+    await _press(emulator, ruth, TEAM)
+    pdf = _pdf_of(emulator, ruth.messages[-2])
+    assert TEAM.encode("utf-16-be") in pdf and "Meetings attended: 2".encode("utf-16-be") in pdf
+    assert "Recovery".encode("utf-16-be") not in pdf
+    assert "Your contribution." in ruth.last_message.text  # back on the record, buttons in reach
+
+    # A forged team button (a team she is not in) makes no certificate.
+    other_id, _ = await _team(running.app, "Someone else's team")
+    await _press(emulator, ruth, "Get my certificate")
+    screen = ruth.last_message
+    forged = screen.data_for(TEAM).rsplit(":", 1)[0] + f":{other_id}"
+    update = await ruth.press_data(forged, message_id=screen.message_id)
+    await settle(emulator, update)
+    assert "not available" in emulator.callback_answer(update["callback_query"]["id"])["text"]
+    assert ruth.last_message.document is None
+
+
+async def test_a_thank_you_keeps_to_how_many_messages_a_week_they_chose(emulator, start_bot):
+    from bot.services import delivery
+    from storage.models import OutboxKind
+
+    running = await start_bot()
+    app = running.app
+    project_id, code = await _team(app)
+    xan = await join(emulator, 7161, code=code)
+    await _no_quiet_hours(app, 7161)
+    await _gave(app, 7161, project_id, meetings=1, changes=0)
+    async with app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, 7161)
+        person.messages_per_week = 1  # they chose one message a week, and had it already
+        session.add(person)
+        await delivery.enqueue_message(
+            session,
+            kind=OutboxKind.BROADCAST,
+            recipients=[person.id],
+            now=utcnow(),
+            source_locale="en",
+            texts={"en": "The meeting room has changed."},
+        )
+        await session.commit()
+    await app.delivery.run_until_idle()
+    assert xan.last_message.text == "The meeting room has changed."
+
+    scheduler.set_context(scheduler.JobContext(sessions=app.sessions, delivery=app.delivery))
+    try:
+        assert await scheduler.sweep_thank_yous() == 1  # queued: it waits for room in the week
+    finally:
+        scheduler.set_context(None)
+    await app.delivery.run_until_idle()
+    assert not [m for m in xan.messages if m.body.startswith("Thank you for what")]

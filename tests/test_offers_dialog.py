@@ -65,6 +65,12 @@ async def _say(emulator, person, text: str) -> None:
     await settle(emulator, await person.send_text(text))
 
 
+def _first_request(person) -> str:
+    """The first request on the newest "Requests waiting" screen (a name and a state)."""
+    screen = next(m for m in reversed(person.messages) if m.body.startswith("Requests waiting"))
+    return screen.labels[0]
+
+
 def _got(person, start: str) -> list:
     return [m for m in person.messages if m.body.startswith(start)]
 
@@ -154,7 +160,7 @@ async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     # The facilitator approves; a second tap on the same button sends nothing more.
     await _press(emulator, fay, "Back")
     await _press(emulator, fay, "First aid course • 1 to review", "Requests to review: 1")
-    await _press(emulator, fay, fay.buttons[0])
+    await _press(emulator, fay, _first_request(fay))
     assert "Now: Asked, waiting for the team" in fay.last_message.text
     screen = fay.last_message
     approve = screen.data_for("Yes, approve")
@@ -169,6 +175,7 @@ async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     assert len(_got(amy, "Good news: the team said yes")) == 1
     assert len(_got(amy, "“First aid course” has been given to you.")) == 1
     assert _got(bryn, "Good news") == []
+    assert len(_got(fay, "Someone asked for “First aid course”.")) == 1  # Amy's; not Bryn's
     async with running.app.sessions() as session:
         claim = (await session.execute(select(ReciprocityClaim))).scalar_one()
     assert claim.state == claim.told_state == ClaimState.FULFILLED
@@ -180,7 +187,9 @@ async def test_travel_expenses_take_an_amount_and_a_receipt_and_a_decline_gives_
 ):
     running = await start_bot()
     engine = running.app.delivery
-    project_id, fay, people = await _team_with_people(emulator, running.app, {7011: "English"})
+    project_id, fay, people = await _team_with_people(
+        emulator, running.app, {7011: "English"}, name="Cai"
+    )
     cai = people[7011]
     await _offer(running.app, project_id, "Bus fares to meetings", kind=OfferKind.TRAVEL)
 
@@ -190,19 +199,28 @@ async def test_travel_expenses_take_an_amount_and_a_receipt_and_a_decline_gives_
     assert "Citizens Advice" in cai.last_message.text
     await _press(emulator, cai, "Ask for this")
     assert "Type the amount, like £12.50." in cai.last_message.text
-    for odd in ("twelve pounds", "-3", "99999"):
+    for odd in ("twelve pounds", "-3", "4.805"):
         await _say(emulator, cai, odd)
         assert "Sorry, I could not read that amount." in cai.messages[-2].text
+    await _say(emulator, cai, "99999")  # a slip of the finger: said plainly, not "unreadable"
+    assert "That is more than £1,000.00. Please check the amount." in cai.messages[-2].text
     await _say(emulator, cai, "£4.80")
+    await settle(emulator, await cai.send_sticker())
+    assert "Please send a photo or a PDF of the receipt, or tap Skip." in cai.messages[-2].text
     await settle(emulator, await cai.send_photo())
     assert "Ask the team for £4.80 travel expenses?" in cai.last_message.text
-    assert "With a photo of your receipt." in cai.last_message.text
+    assert "With your receipt." in cai.last_message.text
     await _press(emulator, cai, "Yes, ask")
 
-    await _press(emulator, fay, "Team tools", "Thank-you offers")
-    await _press(emulator, fay, "Bus fares to meetings • 1 to review", "Requests to review: 1")
-    assert "(£4.80)" in fay.buttons[0]
-    await _press(emulator, fay, fay.buttons[0], "See the receipt")
+    # Fay is told someone asked (no name on her lock screen), with a button to the requests.
+    await engine.run_until_idle()
+    asked = _got(fay, "Someone asked for “Bus fares to meetings”.")
+    assert len(asked) == 1 and "Cai" not in asked[0].text
+    assert asked[0].buttons == [["See the requests"]]
+    await _press(emulator, fay, "See the requests")
+    assert "Requests waiting for you." in fay.last_message.text
+    assert _first_request(fay) == "Cai: Asked, waiting for the team (£4.80)"
+    await _press(emulator, fay, _first_request(fay), "See the receipt")
     assert fay.messages[-2].photo is not None
     await _press(emulator, fay, "Decline")
     await _say(emulator, fay, "   ")
@@ -215,6 +233,24 @@ async def test_travel_expenses_take_an_amount_and_a_receipt_and_a_decline_gives_
     assert "They said: Please bring the ticket to the next meeting." in declined[0].text
     await _press(emulator, cai, "See the offer")
     assert "The team said: Please bring the ticket" in cai.last_message.text
+
+    # "Not this time" is not "never": Cai asks again, with the e-ticket as a PDF file.
+    await _press(emulator, cai, "Ask for this")
+    await _say(emulator, cai, "4.80")
+    await settle(emulator, await cai.send_document("notes.txt", b"hello", "text/plain"))
+    assert "Please send a photo or a PDF of the receipt" in cai.messages[-2].text
+    await settle(emulator, await cai.send_document("e-ticket.pdf"))
+    await _press(emulator, cai, "Yes, ask")
+    assert "Your request: Asked, waiting for the team" in cai.last_message.text
+    await engine.run_until_idle()
+    # Within the hour Fay is not told again; the list shows the request.
+    assert len(_got(fay, "Someone asked for")) == 1
+    await _press(emulator, fay, "Back")
+    await _press(emulator, fay, _first_request(fay), "See the receipt")
+    assert fay.messages[-2].document["file_name"] == "e-ticket.pdf"
+    async with running.app.sessions() as session:
+        claim = (await session.execute(select(ReciprocityClaim))).scalar_one()
+    assert (claim.state, claim.reason, claim.amount_pence) == (ClaimState.REQUESTED, None, 480)
 
 
 async def test_an_offer_for_people_who_came_to_meetings_is_not_open_to_others(emulator, start_bot):
@@ -259,7 +295,14 @@ async def test_a_forged_offer_button_gets_a_kind_answer(emulator, start_bot):
         await settle(emulator, update)
         answer = emulator.callback_answer(update["callback_query"]["id"])
         assert "this button no longer works" in answer["text"]
+    # A participant (or staff of another team) cannot open an offer's requests.
+    for data in (f"rw_review:{elsewhere}", "rw_review:99999", "rw_review:x"):
+        update = await gus.press_data(data, message_id=gus.last_message.message_id)
+        await settle(emulator, update)
+        answer = emulator.callback_answer(update["callback_query"]["id"])
+        assert "not available to you" in answer["text"]
     assert "Not for you" not in gus.last_message.text
+    assert "Requests waiting" not in gus.last_message.text
     menu = gus.last_message
     forged = menu.data_for("Help").rsplit("help", 1)[0] + f"staff_offers_project:{other_id}"
     update = await gus.press_data(forged, message_id=menu.message_id)

@@ -376,3 +376,132 @@ async def test_someone_who_leaves_frees_the_place_they_held(sessions):
         assert made.state == ClaimState.REQUESTED
         assert await store.participants_who_claimed_offer(session, offer_id) == [ben.id]
         await session.commit()
+
+
+def staff_words(title: str, locale: str) -> str:
+    return f"[{locale}] asked: {title}"
+
+
+async def test_staff_hear_someone_asked_at_most_once_an_hour_per_offer(sessions):
+    async with sessions() as session:
+        team = await _team(session)
+        fay = await _person(session, team, Role.FACILITATOR)
+        cora = await _person(session, team, Role.COORDINATOR, locale="pl")
+        amy, ben, cat = [await _person(session, team) for _ in range(3)]
+        offer_id = await _offer(session, fay, team)
+        await reciprocity.claim(session, amy, offer_id, now=NOW, staff_notice=staff_words)
+        await reciprocity.claim(
+            session, ben, offer_id, now=NOW + timedelta(minutes=20), staff_notice=staff_words
+        )
+        # Only the author hears (not the whole team), once in the first hour.
+        assert await _outbox_texts(session, fay.id) == ['{"en": "[en] asked: First aid course"}']
+        assert await _outbox_texts(session, cora.id) == []
+        assert await _outbox_texts(session, amy.id) == []
+        # Fay is no longer staff of the team: an hour later, the team's staff hear instead.
+        await projects.set_role(session, team, fay, Role.PARTICIPANT)
+        await reciprocity.claim(
+            session, cat, offer_id, now=NOW + timedelta(minutes=90), staff_notice=staff_words
+        )
+        assert len(await _outbox_texts(session, fay.id)) == 1
+        assert await _outbox_texts(session, cora.id) == [
+            '{"en": "[en] asked: First aid course", "pl": "[pl] asked: First aid course"}'
+        ]
+        message = (
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc())))
+            .scalars()
+            .first()
+        )
+    assert message.action == f"offer_review:{offer_id}" and message.expires_at is not None
+
+
+async def test_after_a_not_this_time_someone_may_ask_again(sessions):
+    async with sessions() as session:
+        team = await _team(session)
+        fay = await _person(session, team, Role.FACILITATOR)
+        amy = await _person(session, team)
+        offer_id = await _offer(
+            session, fay, team, kind=OfferKind.TRAVEL.value, texts={"en": ["Bus fares", ""]}
+        )
+        first = await reciprocity.claim(session, amy, offer_id, now=NOW, amount_pence=480)
+        await reciprocity.review(
+            session, fay, first.id, Decision.DECLINE, notice, now=NOW, reason="Send the ticket"
+        )
+        again = await reciprocity.claim(
+            session,
+            amy,
+            offer_id,
+            now=NOW,
+            amount_pence=480,
+            receipt_file_id=reciprocity.receipt_value("ticket-file", document=True),
+        )
+        assert again.id == first.id and again.state == ClaimState.REQUESTED
+        assert again.reason is None and again.decided_at is None
+        assert reciprocity.receipt_file(again.receipt_file_id) == ("ticket-file", True)
+        with pytest.raises(Refused) as twice:
+            await reciprocity.claim(session, amy, offer_id, now=NOW, amount_pence=480)
+        assert twice.value.refusal == Refusal.ALREADY
+        offer = await store.get_offer(session, offer_id)
+        assert offer.places_taken == 1
+
+
+def test_big_amounts_are_told_apart_from_unreadable_ones():
+    assert reciprocity.parse_amount("1000") == 100_000
+    with pytest.raises(reciprocity.TooMuch):
+        reciprocity.parse_amount("1000.01")
+    with pytest.raises(reciprocity.TooMuch):
+        reciprocity.parse_amount("99999999")
+    assert reciprocity.is_receipt_file("image/jpeg") and reciprocity.is_receipt_file(
+        "application/pdf"
+    )
+    assert not reciprocity.is_receipt_file("text/plain") and not reciprocity.is_receipt_file(None)
+
+
+async def test_a_record_for_one_team_counts_only_that_team(sessions):
+    async with sessions() as session:
+        team = await _team(session)
+        other = await _team(session, "Recovery group")
+        amy = await _person(session, team)
+        await projects.set_role(session, other, amy, Role.PARTICIPANT)
+        await _attended(session, team, amy, minutes=60, day=1)
+        await _attended(session, other, amy, minutes=120, day=2)
+        await _linked_change(session, other, amy)
+        everything = await contributions.contribution_of(session, amy)
+        carers = await contributions.contribution_of(session, amy, project_id=team.id)
+        recovery = await contributions.contribution_of(session, amy, project_id=other.id)
+        batch = await store.figures_of_many(session, [amy.id])
+    assert everything.figures() == (180, 2, 0, 1, 1)
+    assert set(everything.project_names) == {"Carers' voice", "Recovery group"}
+    assert carers.figures() == (60, 1, 0, 0, 0) and carers.project_names == ("Carers' voice",)
+    assert recovery.figures() == (120, 1, 0, 1, 1)
+    # The thank-you sweep reads the same figures for many people at once.
+    assert batch == {amy.id: everything.figures()}
+
+
+@pytest.mark.parametrize("letters", ["ŵŷ", "łżć", "شكرا"], ids=["cy", "pl", "ar"])
+def test_the_certificate_font_has_the_letters_of_each_language(letters):
+    """No empty boxes ("tofu") on someone's certificate: each letter has a glyph of its own."""
+    from PIL import Image, ImageDraw
+
+    def drawn(font, letter: str) -> bytes:
+        page = Image.new("L", (80, 80))
+        ImageDraw.Draw(page).text((10, 10), letter, font=font, fill=255)
+        return page.tobytes()
+
+    for bold in (False, True):
+        font = certificates._font(bold, 34)
+        missing = drawn(font, "\ue000")  # a private-use letter no font draws
+        for letter in letters:
+            assert drawn(font, letter) != missing, letter
+
+
+async def test_a_team_with_many_offers_sees_its_open_ones_first_on_one_screen(sessions):
+    async with sessions() as session:
+        team = await _team(session)
+        fay = await _person(session, team, Role.FACILITATOR)
+        still_open = await _offer(session, fay, team, texts={"en": ["Still open", ""]})
+        for number in range(reciprocity.STAFF_LIST_LIMIT + 5):
+            closed = await _offer(session, fay, team, texts={"en": [f"Old {number}", ""]})
+            await reciprocity.withdraw_offer(session, fay, closed, now=NOW)
+        shown = await reciprocity.offers_for_staff(session, fay, team.id, "en", now=NOW)
+    assert len(shown) == reciprocity.STAFF_LIST_LIMIT  # Telegram allows 100 buttons a message
+    assert shown[0].offer.id == still_open and shown[1].title == "Old 34"

@@ -9,6 +9,7 @@ The words themselves come from the dialog layer (the catalog), already in their 
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,16 +18,27 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from storage.models import Participant
 
+log = logging.getLogger(__name__)
+
 # A4 at 150 dots per inch: sharp enough to print, small enough to send.
 PAGE = (1240, 1754)
 MARGIN = 130
 RTL_LOCALES = frozenset({"ar"})
-_FONT_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",
-    "/usr/share/fonts/dejavu",
-    "/usr/share/fonts/TTF",
-    "/Library/Fonts",
-    "C:/Windows/Fonts",
+# Fonts with Latin (Welsh ŵ ŷ, Polish ł ż) *and* Arabic letters, as (regular, bold) file paths;
+# the first found is used. DejaVu comes with most Linux systems (Debian: fonts-dejavu-core).
+_FONTS = (
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"),
+    (
+        "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+        "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf",
+    ),
+    ("/Library/Fonts/Arial Unicode.ttf", "/Library/Fonts/Arial Unicode.ttf"),
+    ("C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"),
 )
 ACCENT = (38, 84, 124)
 INK = (33, 33, 33)
@@ -59,18 +71,22 @@ class CertificateWords:
 
 @cache
 def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in _FONT_DIRS:
-        path = Path(folder) / name
+    for regular, heavy in _FONTS:
+        path = Path(heavy if bold else regular)
         if path.exists():
             return ImageFont.truetype(str(path), size)
+    # Pillow's own font has no Welsh, Polish or Arabic letters: they would show as boxes.
+    log.warning("no font with Welsh, Polish and Arabic letters found; install fonts-dejavu-core")
     return ImageFont.load_default(size=size)
 
 
 def _layout_options(rtl: bool) -> dict:
-    # Right-to-left shaping needs libraqm; without it Pillow draws left to right, still legible.
+    # Arabic needs libraqm to join its letters and run right to left; without it the letters
+    # stand apart, left to right (Pillow wheels include it; a system Pillow may not).
     if rtl and features.check("raqm"):
         return {"direction": "rtl", "language": "ar"}
+    if rtl:
+        log.warning("Pillow has no libraqm: Arabic certificates will not be shaped")
     return {}
 
 
@@ -89,7 +105,8 @@ def _wrap(text: str, font, width: int, options: dict) -> list[str]:
     return lines
 
 
-def render_pdf(words: CertificateWords) -> bytes:
+def render_page(words: CertificateWords) -> Image.Image:
+    """The page as an image (what the PDF holds)."""
     image = Image.new("RGB", PAGE, "white")
     draw = ImageDraw.Draw(image)
     width = PAGE[0] - 2 * MARGIN
@@ -114,6 +131,11 @@ def render_pdf(words: CertificateWords) -> bytes:
         write(paragraph, _font(False, 34), INK, 34)
     y = max(y, PAGE[1] - 300)
     write(words.footer, _font(False, 26), ACCENT, 0)
+    return image
+
+
+def render_pdf(words: CertificateWords) -> bytes:
+    image = render_page(words)
     buffer = io.BytesIO()
     # The words also go in the file's description, so a screen reader or a search finds them.
     image.save(buffer, format="PDF", resolution=150.0, title=words.heading, subject=words.text())

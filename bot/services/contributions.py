@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import delivery, people
-from storage import audit, feedback, meetings, projects
+from storage import audit, meetings, projects
 from storage import reciprocity as store
 from storage.models import LoggedActivity, OutboxKind, Participant, Role, ThankYouSent
 
@@ -77,10 +77,28 @@ async def meetings_attended(
     )
 
 
-async def contribution_of(session: AsyncSession, participant: Participant) -> Contribution:
-    attended = await meetings.attended_meetings(session, participant.id)
-    activities = await store.activities_of(session, participant.id)
-    memberships = await projects.memberships_of(session, participant.id)
+async def contribution_of(
+    session: AsyncSession, participant: Participant, *, project_id: int | None = None
+) -> Contribution:
+    """What they gave in all their teams, or in one team (a certificate for that team names
+    only it: someone may not want an employer to see every group they belong to)."""
+
+    def counts(found_in: int) -> bool:
+        return project_id is None or found_in == project_id
+
+    attended = [
+        (meeting, minutes)
+        for meeting, minutes in await meetings.attended_meetings(session, participant.id)
+        if counts(meeting.project_id)
+    ]
+    activities = [
+        a for a in await store.activities_of(session, participant.id) if counts(a.project_id)
+    ]
+    memberships = [
+        m for m in await projects.memberships_of(session, participant.id) if counts(m.project_id)
+    ]
+    feedback_given = await store.feedback_by_project(session, participant.id)
+    changes = await store.changes_by_project(session, participant.id)
     names = []
     for membership in memberships:
         project = await projects.get_project(session, membership.project_id)
@@ -92,12 +110,22 @@ async def contribution_of(session: AsyncSession, participant: Participant) -> Co
         minutes_given=sum(minutes for _, minutes in attended) + sum(a.minutes for a in activities),
         meetings=len(attended),
         activities=len(activities),
-        feedback=await feedback.feedback_count(session, participant.id),
-        changes=len(await feedback.changes_from_feedback_of(session, participant.id)),
+        feedback=sum(n for team, n in feedback_given.items() if counts(team)),
+        changes=sum(n for team, n in changes.items() if counts(team)),
         project_names=tuple(names),
         since=min(joined + days) if joined or days else None,
         latest=max(days) if days else None,
     )
+
+
+async def teams_of(session: AsyncSession, participant: Participant) -> list[tuple[int, str]]:
+    """(project id, name) of each team they belong to, for choosing a certificate's team."""
+    found = []
+    for membership in await projects.memberships_of(session, participant.id):
+        project = await projects.get_project(session, membership.project_id)
+        if project is not None:
+            found.append((project.id, project.name))
+    return found
 
 
 # -- logging an activity (staff) -----------------------------------------------------------------
@@ -202,19 +230,15 @@ def period_of(now: datetime) -> str:
     return f"{now.year:04d}-{now.month:02d}"
 
 
-def gave_something_new(current: Contribution, last_figures: tuple | None) -> bool:
-    """A thank-you is due when they gave something since the last one (or ever, the first time)."""
-    if current.is_empty:
-        return False
-    if last_figures is None:
-        return True
-    return any(now > before for now, before in zip(current.figures(), last_figures, strict=True))
-
-
 # (their figures, their language) -> the words of their thank-you.
 ThankYouWords = Callable[[Contribution, str], str]
 # What the button on a thank-you opens: their contribution record.
 CONTRIBUTION_ACTION = "contribution"
+# People whose figures are read in one go by the thank-you sweep (bounded query parameters).
+THANK_YOU_BATCH = 500
+# A thank-you held back (a pause that began after it was queued, the weekly cap) this long is
+# dropped: next month's brings the news.
+THANK_YOU_LIFETIME = timedelta(days=14)
 
 
 async def queue_thank_yous(session: AsyncSession, now: datetime, words: ThankYouWords) -> int:
@@ -222,48 +246,79 @@ async def queue_thank_yous(session: AsyncSession, now: datetime, words: ThankYou
     one, at most one a calendar month, and record it in the same transaction: a restart neither
     loses nor doubles one. Paused people are left for a later sweep, after their pause ends (so
     a long pause does not pile up a thank-you a month). The engine also holds back quiet hours
-    and keeps to their weekly cap. How many were queued."""
+    and keeps to their weekly cap; a thank-you it could not deliver in two weeks is dropped
+    rather than arriving with old news. Figures are read for many people at once; the full
+    record (team names for the words) only for those thanked. How many were queued."""
     period = period_of(now)
     already = await store.thanked_in_period(session, period)
+    candidates = [
+        person
+        for person in await store.people_to_thank(session)
+        if person.id not in already and not people.is_paused(person, now)
+    ]
     queued = 0
-    for person in await store.people_to_thank(session):
-        if person.id in already or people.is_paused(person, now):
-            continue
-        contribution = await contribution_of(session, person)
-        last = await store.last_thank_you(session, person.id)
-        last_figures = (
-            (last.minutes_given, last.meetings, last.activities, last.feedback, last.changes)
-            if last
-            else None
-        )
-        if not gave_something_new(contribution, last_figures):
-            continue
-        locale = person.locale or await _project_locale(session, person)
-        await delivery.enqueue_message(
-            session,
-            kind=OutboxKind.THANKS,
-            recipients=[person.id],
-            now=now,
-            source_locale=locale,
-            texts={locale: words(contribution, locale)},
-            action=f"{CONTRIBUTION_ACTION}:me",
-        )
-        minutes, meetings_count, activities, feedback_count, changes = contribution.figures()
-        session.add(
-            ThankYouSent(
-                participant_id=person.id,
-                period=period,
-                minutes_given=minutes,
-                meetings=meetings_count,
-                activities=activities,
-                feedback=feedback_count,
-                changes=changes,
-                queued_at=now,
+    for start in range(0, len(candidates), THANK_YOU_BATCH):
+        batch = candidates[start : start + THANK_YOU_BATCH]
+        ids = [person.id for person in batch]
+        figures = await store.figures_of_many(session, ids)
+        last = await store.last_thanks_of_many(session, ids)
+        for person in batch:
+            before = last.get(person.id)
+            last_figures = (
+                (
+                    before.minutes_given,
+                    before.meetings,
+                    before.activities,
+                    before.feedback,
+                    before.changes,
+                )
+                if before
+                else None
             )
-        )
-        queued += 1
+            if not _gave_more(figures.get(person.id), last_figures):
+                continue
+            await _thank(session, person, period, now, words)
+            queued += 1
     await session.flush()
     return queued
+
+
+def _gave_more(current: tuple | None, last_figures: tuple | None) -> bool:
+    if not current or not any(current):
+        return False
+    return last_figures is None or any(
+        now > before for now, before in zip(current, last_figures, strict=True)
+    )
+
+
+async def _thank(
+    session: AsyncSession, person: Participant, period: str, now: datetime, words: ThankYouWords
+) -> None:
+    contribution = await contribution_of(session, person)
+    locale = person.locale or await _project_locale(session, person)
+    await delivery.enqueue_message(
+        session,
+        kind=OutboxKind.THANKS,
+        recipients=[person.id],
+        now=now,
+        source_locale=locale,
+        texts={locale: words(contribution, locale)},
+        action=f"{CONTRIBUTION_ACTION}:me",
+        expires_at=now + THANK_YOU_LIFETIME,
+    )
+    minutes, meetings_count, activities, feedback_count, changes = contribution.figures()
+    session.add(
+        ThankYouSent(
+            participant_id=person.id,
+            period=period,
+            minutes_given=minutes,
+            meetings=meetings_count,
+            activities=activities,
+            feedback=feedback_count,
+            changes=changes,
+            queued_at=now,
+        )
+    )
 
 
 async def _project_locale(session: AsyncSession, person: Participant) -> str:

@@ -49,10 +49,18 @@ MIN_MEETINGS_LIMIT = 100
 # A claim for travel expenses above this is surely a typing slip (£1,000).
 AMOUNT_LIMIT_PENCE = 100_000
 LATEST_CLOSING = timedelta(days=366)
+# Buttons on one staff screen (offers, requests): Telegram allows 100 a message.
+STAFF_LIST_LIMIT = 30
 # Offers that pay money or its worth: they come with a note about benefits.
 MONEY_KINDS = frozenset({OfferKind.TRAVEL, OfferKind.VOUCHER})
 # What a button on an unprompted message opens: the offer, with their claim if they made one.
 OFFER_ACTION = "offer"
+# What the button on staff's "someone asked" message opens: the requests waiting on an offer.
+REVIEW_ACTION = "offer_review"
+# Staff hear of new requests on one offer at most this often; the rest wait in the list.
+STAFF_NUDGE_GAP = timedelta(hours=1)
+# A "someone asked" message that could not reach staff in a day is old news: the list has it.
+STAFF_NUDGE_LIFETIME = timedelta(days=1)
 
 
 class NotAllowed(PermissionError):
@@ -83,6 +91,10 @@ class Decision(StrEnum):
     FULFIL = "fulfil"
 
 
+# A request they cancelled, or one the team said no to (say, "please bring the ticket"), may be
+# made again while the offer is open and has room.
+ASK_AGAIN_STATES = (ClaimState.WITHDRAWN, ClaimState.DECLINED)
+
 # Which states each decision moves a claim from, and to.
 _MOVES: dict[Decision, tuple[tuple[ClaimState, ...], ClaimState]] = {
     Decision.APPROVE: ((ClaimState.REQUESTED,), ClaimState.APPROVED),
@@ -92,6 +104,31 @@ _MOVES: dict[Decision, tuple[tuple[ClaimState, ...], ClaimState]] = {
 
 # (new state, offer title, reason or None, locale) -> the words the participant reads.
 Notice = Callable[[ClaimState, str, str | None, str], str]
+# (offer title, locale) -> the words staff read when someone asks for their offer.
+StaffNotice = Callable[[str, str], str]
+
+
+# -- receipts ----------------------------------------------------------------------------------
+# A receipt is a photo, or a file: an e-ticket is often a PDF, and some phones send a picture
+# "as a file". Files are kept with this prefix so staff are shown them the right way.
+RECEIPT_DOCUMENT_PREFIX = "document:"
+
+
+def is_receipt_file(mime_type: str | None) -> bool:
+    """A file that can be a receipt: a picture or a PDF."""
+    kind = (mime_type or "").lower()
+    return kind.startswith("image/") or kind == "application/pdf"
+
+
+def receipt_value(file_id: str, *, document: bool) -> str:
+    return RECEIPT_DOCUMENT_PREFIX + file_id if document else file_id
+
+
+def receipt_file(stored: str) -> tuple[str, bool]:
+    """(Telegram file id, whether it is a file rather than a photo)."""
+    if stored.startswith(RECEIPT_DOCUMENT_PREFIX):
+        return stored.removeprefix(RECEIPT_DOCUMENT_PREFIX), True
+    return stored, False
 
 
 # -- typed values --------------------------------------------------------------------------------
@@ -101,7 +138,11 @@ class InvalidValue(ValueError):
     pass
 
 
-_AMOUNT = re.compile(r"^(\d{1,6})(?:[.,](\d{1,2}))?$")
+class TooMuch(InvalidValue):
+    """An amount that reads well but is more than a claim may be (likely a slip)."""
+
+
+_AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
 
 
 def parse_amount(typed: str) -> int:
@@ -115,8 +156,10 @@ def parse_amount(typed: str) -> int:
     except InvalidOperation as error:
         raise InvalidValue(typed) from error
     pence = int(pounds * 100)
-    if not 0 < pence <= AMOUNT_LIMIT_PENCE:
+    if pence <= 0:
         raise InvalidValue(typed)
+    if pence > AMOUNT_LIMIT_PENCE:
+        raise TooMuch(typed)
     return pence
 
 
@@ -419,7 +462,7 @@ async def check_claim(
     if not is_open(offer, now):
         raise Refused(Refusal.CLOSED)
     existing = await store.claim_of(session, offer.id, participant.id)
-    if existing is not None and existing.state != ClaimState.WITHDRAWN:
+    if existing is not None and existing.state not in ASK_AGAIN_STATES:
         raise Refused(Refusal.ALREADY)
     if offer.min_meetings:
         came = await contributions.meetings_attended(
@@ -439,9 +482,11 @@ async def claim(
     now: datetime,
     amount_pence: int | None = None,
     receipt_file_id: str | None = None,
+    staff_notice: StaffNotice | None = None,
 ) -> ReciprocityClaim:
     """Ask for an offer: one claim per person per offer, and never more claims than places,
-    however many ask at once. Refused(...) says why not."""
+    however many ask at once. Refused(...) says why not. With `staff_notice`, staff of the
+    offer's team are told someone asked (see `tell_staff_of_request`)."""
     offer = await store.get_offer(session, offer_id)
     if offer is None:
         raise Refused(Refusal.NOT_MEMBER)
@@ -466,12 +511,13 @@ async def claim(
     # No savepoints (SQLite's driver mishandles them): a claim that cannot be written gives
     # its place back in the same transaction.
     made_id = await store.insert_claim(session, offer.id, participant.id, **values)
-    if made_id is None:  # a claim exists: asking again after withdrawing, or twice at once
+    if made_id is None:  # a claim exists: asking again (after cancelling, or a "not this
+        # time"), or two taps at once
         earlier = await store.claim_of(session, offer.id, participant.id)
         moved = earlier is not None and await store.move_claim(
             session,
             earlier.id,
-            from_states=(ClaimState.WITHDRAWN,),
+            from_states=ASK_AGAIN_STATES,
             to=ClaimState.REQUESTED,
             **values,
         )
@@ -482,7 +528,46 @@ async def claim(
     made = await store.get_claim(session, made_id)
     await session.refresh(made)
     log.info("claim %s on offer %s by participant %s", made_id, offer.id, participant.id)
+    if staff_notice is not None:
+        await tell_staff_of_request(session, offer, staff_notice, now=now)
     return made
+
+
+async def tell_staff_of_request(
+    session: AsyncSession, offer: ReciprocityOffer, words: StaffNotice, *, now: datetime
+) -> int | None:
+    """A short message to the offer's author (or, if they are no longer staff of its team, to
+    the team's facilitators and coordinators) with a button to the waiting requests. At most one
+    per offer an hour: a busy offer does not flood their phone. No name in it (phones show
+    messages on the lock screen). The outbox message id, or None if none was due."""
+    action = f"{REVIEW_ACTION}:{offer.id}"
+    if await store.queued_since(session, action, now - STAFF_NUDGE_GAP):
+        return None
+    author = await session.get(Participant, offer.created_by) if offer.created_by else None
+    if author is not None and await people.is_staff_in(session, author, offer.project_id):
+        recipients = [author]
+    else:
+        recipients = await store.staff_of_project(session, offer.project_id)
+    if not recipients:
+        return None
+    project = await projects.get_project(session, offer.project_id)
+    default = project.default_locale if project else "en"
+    texts = await store.texts_of(session, offer.id)
+    locales = {person.locale or default for person in recipients} | {default}
+    return await delivery.enqueue_message(
+        session,
+        kind=OutboxKind.NUDGE,
+        recipients=[person.id for person in recipients],
+        now=now,
+        source_locale=default,
+        texts={
+            locale: words(title_in(texts, locale, offer.source_locale), locale)
+            for locale in sorted(locales)
+        },
+        project_id=offer.project_id,
+        action=action,
+        expires_at=now + STAFF_NUDGE_LIFETIME,
+    )
 
 
 async def withdraw_claim(
@@ -621,10 +706,11 @@ class OfferSummary:
 
 
 async def offers_for_staff(
-    session: AsyncSession, staff: Participant, project_id: int, locale: str
+    session: AsyncSession, staff: Participant, project_id: int, locale: str, *, now: datetime
 ) -> list[OfferSummary]:
+    """The team's offers, the open ones first, then the newest (at most STAFF_LIST_LIMIT)."""
     await staff_project(session, staff, project_id)
-    offers = await store.offers_of_project(session, project_id)
+    offers = await store.offers_of_project(session, project_id, now=now, limit=STAFF_LIST_LIMIT)
     texts = await store.texts_of_many(session, [o.id for o in offers])
     counts = await store.claim_counts(session, [o.id for o in offers])
     return [
@@ -640,8 +726,9 @@ async def offers_for_staff(
 async def claims_to_review(
     session: AsyncSession, staff: Participant, offer_id: int
 ) -> list[tuple[ReciprocityClaim, Participant]]:
-    """Claims that wait for staff: asked (to decide) and approved (to give), oldest first."""
+    """Claims that wait for staff: asked (to decide) and approved (to give), the oldest first;
+    at most STAFF_LIST_LIMIT (a screen of buttons), the rest show as these are answered."""
     await offer_for_staff(session, staff, offer_id)
     return await store.claims_of_offer(
-        session, offer_id, (ClaimState.REQUESTED, ClaimState.APPROVED)
+        session, offer_id, (ClaimState.REQUESTED, ClaimState.APPROVED), limit=STAFF_LIST_LIMIT
     )

@@ -13,6 +13,7 @@ from dialogs.contribution import getters, handlers
 from dialogs.states import STAFF_WIDGET_PREFIX, LogActivity, MyContribution
 
 CERTIFICATE = "certificate"
+TEAM = "certificate_team"
 # Ends with "_project" and carries the project's id: the staff guard checks the role in it.
 PROJECT = STAFF_WIDGET_PREFIX + "activity_project"
 PERSON = "person"
@@ -35,6 +36,14 @@ def contribution_dialog() -> Dialog:
             unexpected_input(),
             state=MyContribution.main,
             getter=getters.get_record,
+        ),
+        Window(
+            I18nFormat("Which team is the certificate for? It shows only what you gave there."),
+            picker(TEAM, "teams", handlers.on_certificate_team, numeric=True),
+            SwitchTo(I18nFormat("Back"), id="team_back", state=MyContribution.main),
+            unexpected_input(),
+            state=MyContribution.team,
+            getter=getters.get_teams,
         ),
     )
 

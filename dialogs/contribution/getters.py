@@ -18,6 +18,8 @@ from storage.models import Participant
 from storage.types import utcnow
 
 DURATION_CHOICES = (60, 120, 180)
+# The certificate-team choice that means every team (project ids start at 1).
+ALL_TEAMS = 0
 
 
 async def get_record(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
@@ -26,6 +28,11 @@ async def get_record(session, participant, locale: str, **_kw: Any) -> dict[str,
         "record": words.record(contribution, locale),
         "has_any": not contribution.is_empty,
     }
+
+
+async def get_teams(session, participant, **_kw: Any) -> dict[str, Any]:
+    teams = await contributions.teams_of(session, participant)
+    return {"teams": [*teams, (ALL_TEAMS, _("All my teams together"))]}
 
 
 async def get_projects(session, participant, **_kw: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import certificates, contributions, delivery, people
 from dialogs.contribution import words
-from dialogs.contribution.getters import project_today
-from dialogs.states import LogActivity
+from dialogs.contribution.getters import ALL_TEAMS, project_today
+from dialogs.states import LogActivity, MyContribution
 from storage import projects
 from storage.types import utcnow
 
@@ -22,10 +22,37 @@ CERTIFICATE_FILENAME = "certificate-of-contribution.pdf"
 
 
 async def on_certificate(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    """In one team: the certificate at once. In more: they choose the team first, so an
+    employer sees only the group they chose to show."""
+    data = manager.middleware_data
+    teams = await contributions.teams_of(data["session"], data["participant"])
+    if len(teams) > 1:
+        await manager.switch_to(MyContribution.team)
+        return
+    await _send_certificate(callback, manager, teams[0][0] if teams else None)
+
+
+async def on_certificate_team(
+    callback: CallbackQuery, _w: Any, manager: DialogManager, project_id: int
+) -> None:
+    data = manager.middleware_data
+    teams = {
+        team for team, _name in await contributions.teams_of(data["session"], data["participant"])
+    }
+    if project_id != ALL_TEAMS and project_id not in teams:
+        await callback.answer(_("Sorry, this is not available to you."), show_alert=True)
+        return
+    await _send_certificate(callback, manager, None if project_id == ALL_TEAMS else project_id)
+    await manager.switch_to(MyContribution.main, show_mode=ShowMode.SEND)
+
+
+async def _send_certificate(
+    callback: CallbackQuery, manager: DialogManager, project_id: int | None
+) -> None:
     """They asked for it: the PDF goes straight back as a reply, in their language."""
     data = manager.middleware_data
     session, participant, locale = data["session"], data["participant"], data["locale"]
-    contribution = await contributions.contribution_of(session, participant)
+    contribution = await contributions.contribution_of(session, participant, project_id=project_id)
     zone = participant.timezone or await _first_project_zone(session, participant)
     today = utcnow().astimezone(delivery.zone(zone, "Europe/London")).date()
     page = words.certificate(contribution, certificates.name_to_print(participant), today, locale)

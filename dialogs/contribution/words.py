@@ -85,6 +85,12 @@ def record(contribution: Contribution, locale: str) -> str:
             "it will show here."
         )
     lines = figures(contribution, locale)
+    if len(contribution.project_names) > 1:
+        lines.append(
+            _("This counts all your teams: {teams}.").format(
+                teams=", ".join(contribution.project_names)
+            )
+        )
     if contribution.since:
         lines.append(
             _("You have taken part since {day}.").format(day=_day(contribution.since, locale))

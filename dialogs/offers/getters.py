@@ -53,8 +53,10 @@ async def get_list(
 ) -> dict[str, Any]:
     project_id = dialog_manager.dialog_data["project_id"]
     project = await projects.get_project(session, project_id)
-    summaries = await reciprocity.offers_for_staff(session, participant, project_id, locale)
     now = utcnow()
+    summaries = await reciprocity.offers_for_staff(
+        session, participant, project_id, locale, now=now
+    )
     items = []
     for summary in summaries:
         label = summary.title

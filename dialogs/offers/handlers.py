@@ -49,9 +49,19 @@ def _too_long(error: reciprocity.TooLong) -> str:
 # -- which project, which offer ----------------------------------------------------------------
 
 
-async def on_start(_start_data: Any, manager: DialogManager) -> None:
-    """With only one team, skip the choice."""
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    """From a button on "someone asked" (checked there): straight to that offer's requests.
+    Otherwise, with only one team, skip the choice."""
     session, staff = _staff(manager)
+    if isinstance(start_data, dict) and start_data.get("offer_id"):
+        try:
+            offer = await reciprocity.offer_for_staff(session, staff, int(start_data["offer_id"]))
+        except reciprocity.NotAllowed:
+            await manager.done()
+            return
+        manager.dialog_data.update(offer_id=offer.id, project_id=offer.project_id)
+        await manager.switch_to(Offers.claims)
+        return
     found = await people.staff_projects(session, staff)
     if len(found) == 1:
         manager.dialog_data.update(project_id=found[0], single_project=True)
@@ -113,10 +123,19 @@ async def on_claim(callback: CallbackQuery, _w: Any, manager: DialogManager, cla
 
 async def on_show_receipt(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
     session, staff = _staff(manager)
-    found = await reciprocity.claim_for_staff(session, staff, manager.dialog_data["claim_id"])
-    if found.claim.receipt_file_id:
-        await callback.message.answer_photo(found.claim.receipt_file_id)
-        manager.show_mode = ShowMode.SEND
+    try:
+        found = await reciprocity.claim_for_staff(session, staff, manager.dialog_data["claim_id"])
+    except reciprocity.NotAllowed:
+        await callback.answer(_("Sorry, this is not available to you."), show_alert=True)
+        return
+    if not found.claim.receipt_file_id:
+        return
+    file_id, is_file = reciprocity.receipt_file(found.claim.receipt_file_id)
+    if is_file:
+        await callback.message.answer_document(file_id)
+    else:
+        await callback.message.answer_photo(file_id)
+    manager.show_mode = ShowMode.SEND
 
 
 async def _decide(

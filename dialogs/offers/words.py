@@ -110,3 +110,8 @@ def claim_notice(state: ClaimState, title: str, reason: str | None, _locale: str
 
 def announcement(title: str, _locale: str) -> str:
     return _("A new thank-you offer for the team: “{title}”. Tap to see it.").format(title=title)
+
+
+def staff_request(title: str, _locale: str) -> str:
+    """Staff are told someone asked for their offer (no name: phones show it when locked)."""
+    return _("Someone asked for “{title}”. Please answer when you can.").format(title=title)

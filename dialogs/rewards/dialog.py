@@ -80,7 +80,7 @@ def rewards_dialog() -> Dialog:
         Window(
             I18nFormat("Ask the team for “{title}”?", when="other"),
             I18nFormat("Ask the team for {amount} travel expenses?", when="travel"),
-            I18nFormat("With a photo of your receipt.", when="receipt"),
+            I18nFormat("With your receipt.", when="receipt"),
             Button(I18nFormat("Yes, ask"), id=CONFIRM, on_click=handlers.on_confirm),
             SwitchTo(I18nFormat("Back"), id="confirm_back", state=Rewards.offer),
             unexpected_input(),

@@ -21,7 +21,7 @@ async def get_offers(session, participant, locale: str, **_kw: Any) -> dict[str,
     items = []
     for view in found:
         label = f"{words.kind_name(view.offer.kind)}: {view.title}"
-        holding = view.claim is not None and view.claim.state != ClaimState.WITHDRAWN
+        holding = view.claim is not None and view.claim.state in store.HOLDING_STATES
         items.append((view.offer.id, ASKED + label if holding else label))
     mine = await store.claims_of_participant(session, participant.id)
     return {"offers": items, "some": bool(items), "none": not items, "has_claims": bool(mine)}
@@ -37,7 +37,7 @@ async def get_offer(
         return {"missing": True, "found": False, **dict.fromkeys(_OFFER_FLAGS, False)}
     offer, claim = view.offer, view.claim
     is_open = reciprocity.is_open(offer, utcnow())
-    holding = claim is not None and claim.state != ClaimState.WITHDRAWN
+    holding = claim is not None and claim.state in store.HOLDING_STATES
     lines = [
         _("{kind} from {project}").format(
             kind=words.kind_name(offer.kind), project=view.project_name
@@ -55,7 +55,7 @@ async def get_offer(
             )
         lines.append(words.eligibility_line(offer.min_meetings))
     status = ""
-    if holding:
+    if claim is not None and claim.state != ClaimState.WITHDRAWN:
         status = _("Your request: {state}").format(state=words.state_name(claim.state))
         if claim.amount_pence:
             status += "\n" + _("Amount: {amount}").format(

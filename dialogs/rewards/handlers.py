@@ -13,6 +13,7 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import reciprocity
 from bot.services.reciprocity import Refusal, Refused
+from dialogs.offers import words
 from dialogs.states import Rewards
 from storage import reciprocity as store
 from storage.models import OfferKind
@@ -76,6 +77,17 @@ async def on_amount(message: Message, _w: MessageInput, manager: DialogManager) 
         return
     try:
         pence = reciprocity.parse_amount(message.text)
+    except reciprocity.TooMuch:
+        limit = words.money(reciprocity.AMOUNT_LIMIT_PENCE, manager.middleware_data["locale"])
+        await _refuse(
+            message,
+            manager,
+            _(
+                "That is more than {limit}. Please check the amount. "
+                "For more, please talk to your team."
+            ).format(limit=limit),
+        )
+        return
     except reciprocity.InvalidValue:
         await _refuse(
             message,
@@ -88,10 +100,17 @@ async def on_amount(message: Message, _w: MessageInput, manager: DialogManager) 
 
 
 async def on_receipt(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    if not message.photo:
-        await _refuse(message, manager, _("Please send a photo of the receipt, or tap Skip."))
+    """A photo, or a picture or PDF sent as a file (an e-ticket, a scan)."""
+    if message.photo:
+        receipt = reciprocity.receipt_value(message.photo[-1].file_id, document=False)
+    elif message.document and reciprocity.is_receipt_file(message.document.mime_type):
+        receipt = reciprocity.receipt_value(message.document.file_id, document=True)
+    else:
+        await _refuse(
+            message, manager, _("Please send a photo or a PDF of the receipt, or tap Skip.")
+        )
         return
-    manager.dialog_data["receipt_file_id"] = message.photo[-1].file_id
+    manager.dialog_data["receipt_file_id"] = receipt
     await manager.switch_to(Rewards.confirm, show_mode=ShowMode.SEND)
 
 
@@ -106,11 +125,13 @@ async def on_confirm(callback: CallbackQuery, _w: Any, manager: DialogManager) -
             now=utcnow(),
             amount_pence=values.get("amount_pence"),
             receipt_file_id=values.get("receipt_file_id"),
+            staff_notice=words.in_language(data["i18n"], words.staff_request),
         )
     except Refused as refused:
         await _refuse(callback, manager, refusal_text(refused))
         await manager.switch_to(Rewards.offer)
         return
+    data["end_of_update"].after_commit(data["delivery"].wake)
     await callback.message.answer(
         _("Thank you. Your request is with the team. We will tell you what they decide.")
     )
