@@ -57,10 +57,13 @@ async def participants_who_answered_poll(session: AsyncSession, poll_id: int) ->
     return list(rows.scalars())
 
 
-async def polls_of_project(session: AsyncSession, project_id: int) -> list[AvailabilityPoll]:
+async def polls_of_project(
+    session: AsyncSession, project_id: int, limit: int | None = None
+) -> list[AvailabilityPoll]:
     """Newest first."""
     rows = await session.execute(
         select(AvailabilityPoll)
+        .limit(limit)
         .where(AvailabilityPoll.project_id == project_id)
         .order_by(AvailabilityPoll.created_at.desc(), AvailabilityPoll.id.desc())
     )

@@ -28,6 +28,8 @@ CAPTION_LIMIT = 1024
 TOMORROW_AT = 9 * 60  # the "tomorrow at 9:00" choice, minutes after midnight, project's zone
 TYPED_TIME_FORMAT = "%Y-%m-%d %H:%M"
 LATEST = timedelta(days=366)
+# Polls or offers offered as an audience: the newest, as many as fit a phone screen's buttons.
+CHOICES_SHOWN = 20
 
 
 class NotAllowed(PermissionError):
@@ -244,14 +246,15 @@ def audience_query(
 
 async def polls_to_choose(session: AsyncSession, project_id: int) -> list[tuple[int, str]]:
     """The project's availability polls (id, title), newest first: "who answered this poll"."""
-    return [(poll.id, poll.title) for poll in await meetings.polls_of_project(session, project_id)]
+    polls = await meetings.polls_of_project(session, project_id, limit=CHOICES_SHOWN)
+    return [(poll.id, poll.title) for poll in polls]
 
 
 async def offers_to_choose(
     session: AsyncSession, project_id: int, locale: str
 ) -> list[tuple[int, str]]:
     """The project's offers (id, title in `locale` where written), newest first."""
-    offers = await reciprocity.offers_of_project(session, project_id)
+    offers = await reciprocity.offers_of_project(session, project_id, limit=CHOICES_SHOWN)
     texts = await reciprocity.texts_of_many(session, [offer.id for offer in offers])
     chosen = []
     for offer in offers:
