@@ -79,7 +79,7 @@ async def export(
                     request,
                     directory,
                     secret=exports.load_secret(settings.data_dir),
-                    progress=ProgressBar(),
+                    progress=bar if (bar := ProgressBar()).shown else None,  # counting costs a pass
                 )
             except exports.UnknownProject:
                 raise ConfigError(

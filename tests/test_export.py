@@ -18,6 +18,7 @@ from bot.services import exports
 from bot.services.exports import ExportRequest, Format
 from bot.services.exports.pseudonyms import NOT_SHARED, SHARED, People
 from storage import audit, participants, projects
+from storage import exports as queries
 from storage.models import (
     Feedback,
     LoggedActivity,
@@ -475,3 +476,147 @@ def test_coproduce_export_writes_the_files_and_counts_the_rows(tmp_path, monkeyp
     assert any(name.endswith("columns.csv") for name in written)
     assert cli.main(["export", "--project", "1", "--kind", "nonsense"]) == 2
     assert cli.main(["export", "--project", "42"]) == 2
+
+
+@pytest.mark.parametrize("timezone", ["Europe/London", "Asia/Kolkata", "Australia/Lord_Howe"])
+async def test_on_sqlite_the_fast_csv_is_byte_for_byte_the_general_one(
+    sessions, tmp_path, timezone
+):
+    """Big CSV exports on SQLite skip SQLAlchemy's per-row work and write lines directly; the
+    files must be exactly what every other database gets, for every kind and every rule."""
+    from storage.models import (
+        AccessNeed,
+        AvailabilityPoll,
+        FeedbackTheme,
+        Meeting,
+        MeetingAttendance,
+        PollAnswer,
+        PollSlot,
+        ReciprocityOfferText,
+        YouSaidWeDid,
+        YouSaidWeDidReply,
+    )
+
+    awkward = [*INJECTIONS, WELSH, POLISH, ARABIC, 'say "hi", then\nleave', "", "  spaces  "]
+    # Across a change of clocks (London, Lord Howe's half hour) and at a +05:30 zone.
+    moments = [
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 10, 3, 15, 29, 59, tzinfo=UTC),
+        datetime(2026, 10, 3, 15, 30, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 45, 7, 500000, tzinfo=UTC),
+    ]
+    async with sessions() as session:
+        project = await _team(session, timezone=timezone)
+        people = [
+            await _person(session, 9200, name="=Bryn, the boss", may_quote=True, may_use_name=True),
+            await _person(session, 9201, name="Dai", may_quote=False, may_use_name=True),
+            await _person(session, 9202, name="Ann", may_quote=None, may_use_name=None),
+            await _person(session, 9203, may_quote=True, may_use_name=True),
+        ]
+        theme = FeedbackTheme(project_id=project.id, name="=Transport, buses")
+        offer = ReciprocityOffer(project_id=project.id, kind="travel", source_locale="en")
+        poll = AvailabilityPoll(project_id=project.id, title="-Spring", deadline=moments[0])
+        meeting = Meeting(project_id=project.id, title='The "big" one', starts_at=moments[2])
+        update = YouSaidWeDid(
+            project_id=project.id,
+            you_said="+buses late",
+            we_did="Asked, again",
+            status="done",
+            owner="@sam",
+            due_on=date(2026, 4, 1),
+            published_at=moments[1],
+        )
+        session.add_all([theme, offer, poll, meeting, update])
+        await session.flush()
+        slot = PollSlot(poll_id=poll.id, starts_at=moments[3])
+        session.add(ReciprocityOfferText(offer_id=offer.id, locale="en", title="Bus fare, paid"))
+        session.add(slot)
+        await session.flush()
+        for number, words in enumerate(awkward):
+            person = people[number % len(people)]
+            at = moments[number % len(moments)]
+            session.add(
+                Feedback(
+                    project_id=project.id,
+                    participant_id=person.id,
+                    topic=awkward[-1 - number],
+                    rating=number % 5 + 1,
+                    text=words,
+                    anonymous=number % 3 == 0,
+                    voice_file_id="voice" if number % 4 == 0 else None,
+                    theme_id=theme.id if number % 2 else None,
+                    reviewed_at=at if number % 5 == 0 else None,
+                    created_at=at,
+                )
+            )
+            session.add(
+                PulseResponse(
+                    project_id=project.id,
+                    participant_id=person.id,
+                    answer="hard",
+                    comment=words or None,
+                    created_at=at,
+                )
+            )
+            session.add(
+                LoggedActivity(
+                    project_id=project.id,
+                    participant_id=person.id,
+                    minutes=number * 7,
+                    day=at.date(),
+                    description=words,
+                )
+            )
+        for number, person in enumerate(people):
+            session.add(
+                YouSaidWeDidReply(
+                    update_id=update.id,
+                    participant_id=person.id,
+                    answer="partly",
+                    comment=awkward[-1 - number],
+                )
+            )
+            session.add(
+                ReciprocityClaim(
+                    offer_id=offer.id,
+                    participant_id=person.id,
+                    state="approved" if number % 2 else "requested",
+                    amount_pence=[1234, None, 5, 100_001][number],
+                    requested_at=moments[number],
+                    decided_at=moments[number + 1] if number % 2 else None,
+                )
+            )
+            session.add(
+                PollAnswer(poll_id=poll.id, slot_id=slot.id, participant_id=person.id, choice="no")
+            )
+            session.add(
+                AccessNeed(
+                    poll_id=poll.id, participant_id=person.id, kind="other", note=awkward[number]
+                )
+            )
+            session.add(
+                MeetingAttendance(
+                    meeting_id=meeting.id, participant_id=person.id, attended=number % 2 == 0
+                )
+            )
+        await session.flush()
+        if session.get_bind().dialect.name == "sqlite":
+            assert queries.reads_raw(session)  # the fast path is really the one compared
+        files = {}
+        for fast in (True, False):
+            for with_names in (False, True):
+                request = ExportRequest(project.id, format=Format.CSV, with_names=with_names)
+                result = await _export(session, tmp_path, request, fast=fast)
+                files[fast, with_names] = {path.name: path.read_bytes() for path in result.files}
+                assert result.rows["feedback"] == len(awkward)
+
+    for with_names in (False, True):
+        fast, general = files[True, with_names], files[False, with_names]
+        assert fast.keys() == general.keys()
+        for name, content in general.items():
+            if not name.endswith("-columns.csv"):  # that one says when it was made
+                assert fast[name] == content, name
+    feedback = next(v for k, v in files[True, True].items() if k.endswith("feedback.csv"))
+    assert b'"\'=Bryn, the boss"' in feedback  # a name is made safe, and quoted
+    assert b",Dai," in feedback and b",Ann," not in feedback  # only who agreed to be named

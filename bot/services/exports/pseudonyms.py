@@ -16,10 +16,15 @@ import os
 import secrets
 from pathlib import Path
 
+from storage.exports import NOT_SHARED, SHARED
+
+__all__ = ["NOT_SHARED", "PREFIX", "SECRET_FILE", "SHARED", "People", "load_secret"]
+
 SECRET_FILE = "pseudonym-secret"
 PREFIX = "P-"
-NOT_SHARED = "not shared"
-SHARED = "shared"
+# People remembered at a time: an export has far fewer people than rows, so each person's
+# code is worked out once; past this many, codes are worked out again rather than kept.
+KEEP_PEOPLE = 200_000
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -37,44 +42,22 @@ def load_secret(data_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
-class People:
-    """Decides, row by row, how a person and their words may appear."""
+class People(dict[int | None, str | None]):
+    """How each person appears, by participant id: their name when names were asked for and
+    they agreed (`names` holds only those), else their code; None (no person) for an anonymous
+    answer, whose id the query has already left out. Worked out once per person."""
 
-    def __init__(self, secret: bytes, *, with_names: bool = False) -> None:
+    def __init__(self, secret: bytes, names: dict[int, str] | None = None) -> None:
+        super().__init__({None: None})
         self._secret = secret
-        self.with_names = with_names
-        self._known: dict[int, str] = {}
+        self._names = names or {}
 
     def pseudonym(self, participant_id: int) -> str:
-        known = self._known.get(participant_id)
-        if known is None:
-            digest = hmac.new(self._secret, b"p%d" % participant_id, hashlib.sha256).digest()
-            known = PREFIX + base64.b32encode(digest[:5]).decode()
-            if len(self._known) < 200_000:  # a cache, never a store of everyone at any size
-                self._known[participant_id] = known
-        return known
+        digest = hmac.new(self._secret, b"p%d" % participant_id, hashlib.sha256).digest()
+        return PREFIX + base64.b32encode(digest[:5]).decode()
 
-    def shown_as(
-        self,
-        participant_id: int | None,
-        display_name: str | None,
-        may_use_name: bool | None,
-        *,
-        anonymous: bool = False,
-    ) -> str | None:
-        """A name (asked for, and agreed to), else a pseudonym; None for an anonymous answer."""
-        if anonymous or participant_id is None:
-            return None
-        if self.with_names and may_use_name is True and display_name:
-            return display_name
-        return self.pseudonym(participant_id)
-
-    @staticmethod
-    def words(text: str | None, may_quote: bool | None) -> tuple[str | None, str | None]:
-        """(the words, or None) and whether they were shared: "shared", "not shared", or None
-        when there were no words."""
-        if not text:
-            return None, None
-        if may_quote is True:
-            return text, SHARED
-        return None, NOT_SHARED
+    def __missing__(self, participant_id: int) -> str:
+        shown = self._names.get(participant_id) or self.pseudonym(participant_id)
+        if len(self) < KEEP_PEOPLE:
+            self[participant_id] = shown
+        return shown

@@ -16,10 +16,12 @@ from collections.abc import Iterable, Sequence
 from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
-
-from openpyxl import Workbook
+from typing import TYPE_CHECKING
 
 from bot.services.exports.cells import Cell, converters, for_json, for_xlsx, safe_text
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 BOM = "\ufeff"
 # Excel's rows per sheet, the header row included.
@@ -49,7 +51,7 @@ class PartedFile:
         number = len(self.paths) + 1
         path = self.path if number == 1 else self.path.with_stem(f"{self.path.stem}-part{number}")
         self.paths.append(path)
-        self._file = path.open("wb")
+        self._file = path.open("wb", buffering=1 << 20)
         self._file.write(self.header)
         self._size = len(self.header)
         self._rows_in_part = 0
@@ -92,6 +94,16 @@ class CsvTable:
             self._file.write(buffer.getvalue().encode("utf-8"), 1)
             buffer.seek(0)
             buffer.truncate()
+
+    def write_lines(self, lines: Sequence[bytes]) -> None:
+        """Lines already written as CSV in UTF-8 (cells.csv_lines_from_sqlite), no endings."""
+        if not lines:
+            return
+        if self._file.max_bytes is None:
+            self._file.write(b"\r\n".join(lines) + b"\r\n", len(lines))
+            return
+        for line in lines:  # row by row, so that a part ends between two rows
+            self._file.write(line + b"\r\n", 1)
 
     def close(self) -> list[Path]:
         return self._file.close()
@@ -136,6 +148,8 @@ class XlsxBook:
     """One workbook written as it goes (openpyxl's write-only mode keeps no rows in memory)."""
 
     def __init__(self, path: Path, zone: tzinfo) -> None:
+        from openpyxl import Workbook  # only XLSX needs it (a tenth of a second to import)
+
         self.path, self.zone = path, zone
         self._book = Workbook(write_only=True)
 
