@@ -11,11 +11,10 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, features
 
+from bot import fonts
 from storage.models import Participant
 
 log = logging.getLogger(__name__)
@@ -24,22 +23,6 @@ log = logging.getLogger(__name__)
 PAGE = (1240, 1754)
 MARGIN = 130
 RTL_LOCALES = frozenset({"ar"})
-# Fonts with Latin (Welsh ŵ ŷ, Polish ł ż) *and* Arabic letters, as (regular, bold) file paths;
-# the first found is used. DejaVu comes with most Linux systems (Debian: fonts-dejavu-core).
-_FONTS = (
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    ),
-    ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"),
-    (
-        "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
-        "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf",
-    ),
-    ("/Library/Fonts/Arial Unicode.ttf", "/Library/Fonts/Arial Unicode.ttf"),
-    ("C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"),
-)
 ACCENT = (38, 84, 124)
 INK = (33, 33, 33)
 
@@ -69,15 +52,8 @@ class CertificateWords:
         return "\n\n".join([self.heading, *self.paragraphs, self.footer])
 
 
-@cache
-def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for regular, heavy in _FONTS:
-        path = Path(heavy if bold else regular)
-        if path.exists():
-            return ImageFont.truetype(str(path), size)
-    # Pillow's own font has no Welsh, Polish or Arabic letters: they would show as boxes.
-    log.warning("no font with Welsh, Polish and Arabic letters found; install fonts-dejavu-core")
-    return ImageFont.load_default(size=size)
+def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
+    return fonts.font(size, bold=bold)
 
 
 def _layout_options(rtl: bool) -> dict:
