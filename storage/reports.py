@@ -51,8 +51,19 @@ async def pulse_count(session: AsyncSession, project_id: int, since, until) -> i
     return (await session.execute(query)).scalar_one()
 
 
+def _participants_by(project_id: int, until: datetime):
+    """Participants of the project who had joined by `until`: a past week's digest (from
+    `coproduce report`) counts the people of that week, not those who joined since."""
+    return (
+        Membership.project_id == project_id,
+        Membership.role == Role.PARTICIPANT,
+        Membership.created_at < until,
+    )
+
+
 async def people_who_answered(session: AsyncSession, project_id: int, since, until) -> int:
-    """Participants of the project with feedback or a pulse answer in the window."""
+    """Participants of the project (by `until`) with feedback or a pulse answer in the window:
+    each person once, however often they answered."""
     answered = union(
         select(Feedback.participant_id).where(*_feedback_in(project_id, since, until)),
         select(PulseResponse.participant_id).where(*_pulse_in(project_id, since, until)),
@@ -61,18 +72,15 @@ async def people_who_answered(session: AsyncSession, project_id: int, since, unt
         select(func.count())
         .select_from(Membership)
         .where(
-            Membership.project_id == project_id,
-            Membership.role == Role.PARTICIPANT,
+            *_participants_by(project_id, until),
             Membership.participant_id.in_(select(answered.c.participant_id)),
         )
     )
     return (await session.execute(query)).scalar_one()
 
 
-async def participants(session: AsyncSession, project_id: int) -> int:
-    query = select(func.count()).where(
-        Membership.project_id == project_id, Membership.role == Role.PARTICIPANT
-    )
+async def participants(session: AsyncSession, project_id: int, until: datetime) -> int:
+    query = select(func.count()).where(*_participants_by(project_id, until))
     return (await session.execute(query)).scalar_one()
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal, format_percent
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,8 +74,8 @@ class Digest:
     until: datetime
     feedback: int
     pulse: int
-    answered: int  # participants who gave feedback or a pulse answer
-    participants: int
+    answered: int  # participants who gave feedback or answered a check-in in the week
+    participants: int  # participants of the project at the end of the week
     ratings: tuple[WeekRating, ...]  # oldest first; the last is the digest's week
     overdue: tuple[Promise, ...]
     claims_to_decide: int
@@ -84,6 +84,8 @@ class Digest:
 
     @property
     def response_rate(self) -> float | None:
+        """The share of the project's participants who answered anything this week (gave
+        feedback or answered a check-in); None while it has no participants."""
         return self.answered / self.participants if self.participants else None
 
 
@@ -96,19 +98,36 @@ def due_moment(now: datetime, timezone: str) -> datetime:
     return moment if moment <= now else moment - timedelta(weeks=1)
 
 
+def digest_end(now: datetime, timezone: str) -> datetime:
+    """The end (UTC) of the week the latest digest is about: the midnight that starts this
+    week's digest Monday in the project's zone. The digest covers whole days before it."""
+    tz = delivery.zone(timezone, "Europe/London")
+    return delivery.local_time_to_utc(due_moment(now, timezone).astimezone(tz).date(), 0, tz)
+
+
 async def build_digest(session: AsyncSession, project: Project, until: datetime) -> Digest:
-    """The digest of the 7 days before `until` (UTC), with the rating trend of the weeks before."""
+    """The digest of the 7 days before `until` (UTC), with the rating trend of the weeks before.
+    Weeks are counted in the project's calendar, so a clock change moves no boundary; weeks
+    that ended before the project existed are left out of the trend."""
     tz = delivery.zone(project.timezone, "Europe/London")
-    since = until - timedelta(weeks=1)
+    local_end = until.astimezone(tz)
+    minute = local_end.hour * 60 + local_end.minute
+
+    def week_start(weeks_back: int) -> datetime:
+        day = local_end.date() - timedelta(weeks=weeks_back + 1)
+        return delivery.local_time_to_utc(day, minute, tz)
+
+    since = week_start(0)
     ratings = []
     for weeks_back in range(TREND_WEEKS - 1, -1, -1):
-        start = since - timedelta(weeks=weeks_back)
-        average, answers = await store.rating(
-            session, project.id, start, start + timedelta(weeks=1)
-        )
+        start = week_start(weeks_back)
+        end = week_start(weeks_back - 1) if weeks_back else until
+        if weeks_back and end <= project.created_at:
+            continue
+        average, answers = await store.rating(session, project.id, start, end)
         ratings.append(WeekRating(start.astimezone(tz).date(), average, answers))
     claims = await store.open_claims(session, project.id)
-    promises = await store.overdue_promises(session, project.id, until.astimezone(tz).date())
+    promises = await store.overdue_promises(session, project.id, local_end.date())
     turnout = await store.meeting_turnout(session, project.id, since, until)
     return Digest(
         project_id=project.id,
@@ -119,7 +138,7 @@ async def build_digest(session: AsyncSession, project: Project, until: datetime)
         feedback=await store.feedback_count(session, project.id, since, until),
         pulse=await store.pulse_count(session, project.id, since, until),
         answered=await store.people_who_answered(session, project.id, since, until),
-        participants=await store.participants(session, project.id),
+        participants=await store.participants(session, project.id, until),
         ratings=tuple(ratings),
         overdue=tuple(Promise(p.we_did, p.owner, p.due_on) for p in promises),
         claims_to_decide=claims.get("requested", 0),
@@ -131,10 +150,14 @@ async def build_digest(session: AsyncSession, project: Project, until: datetime)
 # -- words -----------------------------------------------------------------------------------------
 
 TITLE = __("Weekly digest for {project}: {start} to {end}")
-ANSWERS = __("Answers: {feedback} feedback, {pulse} check-in answers.")
-RATE = __("People who answered: {answered} of {participants} ({rate}).")
+ANSWERS = __("Feedback: {feedback}. Check-in answers: {pulse}.")
+RATE = __(
+    "Response rate: {rate}. {answered} of {participants} participants "
+    "gave feedback or answered a check-in."
+)
 NO_PARTICIPANTS = __("Nobody has joined as a participant yet.")
 AVERAGE = __("Average rating: {average} out of 5 (the week before: {previous}).")
+NO_AVERAGE = __("No ratings this week (the week before: {previous}).")
 NO_RATING = __("no ratings")
 PROMISES = __('"We did" promises past their date: {count}')
 PROMISE = __("{what} (due {date}, {owner})")
@@ -143,10 +166,15 @@ MORE = __("and {count} more")
 CLAIMS = __("Claims waiting: {decide} to decide, {give} to give.")
 MEETINGS = __("Meetings this week:")
 MEETING = __("{title}, {date}: {came} of {marked} marked as came")
+MEETING_UNMARKED = __("{title}, {date}: nobody marked who came yet")
 NO_MEETINGS = __("No meetings this week.")
 CHART_HINT = __("Tap the button to see the rating trend as a chart.")
 CHART_BUTTON = __("See the rating chart")
-CHART_CAPTION = __("Average rating each week in {project}, out of 5. The number is how many rated.")
+CHART_CAPTION = __("How {project} rated each week, out of 5.")
+CHART_TITLE = __("{project}: average rating each week")
+CHART_Y_AXIS = __("Average rating, from 1 (very bad) to 5 (very good)")
+CHART_X_AXIS = __("Week starting. The small number is how many ratings.")
+CHART_EMPTY = __("No ratings yet")
 
 
 def _shorten(text: str, limit: int = 80) -> str:
@@ -179,21 +207,20 @@ def digest_lines(digest: Digest, translate: Translate, locale: str, tz: ZoneInfo
         lines.append("• " + t(NO_PARTICIPANTS))
     else:
         rate = format_percent(digest.response_rate, locale=babel)
-        lines.append(
-            "• "
-            + t(
-                RATE,
-                answered=number(digest.answered),
-                participants=number(digest.participants),
-                rate=rate,
-            )
-        )
-    this_week, previous = digest.ratings[-1], digest.ratings[-2]
+        answered, participants = number(digest.answered), number(digest.participants)
+        lines.append("• " + t(RATE, rate=rate, answered=answered, participants=participants))
+    this_week = digest.ratings[-1]
+    previous = digest.ratings[-2] if len(digest.ratings) > 1 else None
 
-    def average(week: WeekRating) -> str:
-        return number(round(week.average, 1)) if week.average is not None else t(NO_RATING)
+    def average(week: WeekRating | None) -> str:
+        if week is None or week.average is None:
+            return t(NO_RATING)
+        return number(round(week.average, 1))
 
-    lines.append("• " + t(AVERAGE, average=average(this_week), previous=average(previous)))
+    if this_week.average is None:
+        lines.append("• " + t(NO_AVERAGE, previous=average(previous)))
+    else:
+        lines.append("• " + t(AVERAGE, average=average(this_week), previous=average(previous)))
     lines.append("• " + t(PROMISES, count=number(len(digest.overdue))))
     for promise in digest.overdue[:LISTED]:
         what = _shorten(promise.we_did)
@@ -208,16 +235,13 @@ def digest_lines(digest: Digest, translate: Translate, locale: str, tz: ZoneInfo
     if digest.meetings:
         lines.append("• " + t(MEETINGS))
         for meeting in digest.meetings[:LISTED]:
-            lines.append(
-                "   – "
-                + t(
-                    MEETING,
-                    title=_shorten(meeting.title, 60),
-                    date=day(meeting.starts_at),
-                    came=number(meeting.came),
-                    marked=number(meeting.marked),
-                )
-            )
+            title, when = _shorten(meeting.title, 60), day(meeting.starts_at)
+            if meeting.marked:
+                came, marked = number(meeting.came), number(meeting.marked)
+                line = t(MEETING, title=title, date=when, came=came, marked=marked)
+            else:
+                line = t(MEETING_UNMARKED, title=title, date=when)
+            lines.append("   – " + line)
         if len(digest.meetings) > LISTED:
             lines.append("   – " + t(MORE, count=number(len(digest.meetings) - LISTED)))
     else:
@@ -240,55 +264,91 @@ def digest_markdown(digest: Digest, translate: Translate, locale: str, tz: ZoneI
 
 # -- the chart -------------------------------------------------------------------------------------
 
-CHART_SIZE = (900, 420)
-_INK, _GRID, _BAR, _EMPTY = (40, 40, 40), (220, 220, 220), (46, 117, 182), (150, 150, 150)
+CHART_SIZE = (900, 500)
+RTL_LOCALES = frozenset({"ar"})
+_INK, _GRID, _BAR, _QUIET = (40, 40, 40), (220, 220, 220), (46, 117, 182), (110, 110, 110)
 
 
-def rating_chart(digest: Digest) -> bytes:
-    """A PNG bar chart of the average rating of each week, 1 to 5, with how many rated under
-    each bar. Digits and dates only: the caption carries the words, in the reader's language."""
-    from PIL import Image, ImageDraw, ImageFont
+def _english(message: str, _locale: str) -> str:
+    return message
+
+
+def rating_chart(digest: Digest, translate: Translate = _english, locale: str = "en") -> bytes:
+    """A PNG bar chart of the average rating of each week (1 to 5), in the reader's language:
+    a title, what each axis means, the week's first day in their words, and how many ratings
+    each bar is made of. A week without ratings has a dash; a chart with none says so."""
+    from PIL import Image, ImageDraw, features
+
+    from bot import fonts
+
+    babel = babel_locale(locale)
+    # Arabic needs libraqm to join its letters and run right to left (Pillow wheels have it).
+    rtl = locale in RTL_LOCALES and features.check("raqm")
+    words = {"direction": "rtl", "language": "ar"} if rtl else {}
+
+    def t(msgid: str, **values) -> str:
+        return translate(msgid, locale).format(**values)
 
     width, height = CHART_SIZE
-    left, right, top, bottom = 60, 20, 30, 70
+    left, right, top, bottom = 60, 30, 100, 90
     image = Image.new("RGB", CHART_SIZE, "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=16)
+    title_font, text_font, small_font = fonts.font(22, bold=True), fonts.font(15), fonts.font(13)
     plot_height = height - top - bottom
+
+    def fit(text: str, font, room: float) -> str:
+        """The text, shortened with an ellipsis until it fits in `room` pixels."""
+        while len(text) > 1 and font.getlength(text, **words) > room:
+            text = text[:-2].rstrip() + "…"
+        return text
 
     def y_of(value: float) -> float:
         return top + plot_height * (1 - value / 5)
 
+    title = fit(t(CHART_TITLE, project=digest.project_name), title_font, width - 40)
+    draw.text((width / 2, 20), title, fill=_INK, font=title_font, anchor="ma", **words)
+    y_axis = fit(t(CHART_Y_AXIS), text_font, width - 40)
+    draw.text((20, top - 36), y_axis, fill=_QUIET, font=text_font, anchor="ls", **words)
     for value in range(6):
         y = y_of(value)
         draw.line([(left, y), (width - right, y)], fill=_GRID if value else _INK, width=1)
-        draw.text((left - 12, y), str(value), fill=_INK, font=font, anchor="rm")
-    slot = (width - left - right) / len(digest.ratings)
-    for index, week in enumerate(digest.ratings):
-        x0 = left + index * slot + slot * 0.2
-        x1 = left + (index + 1) * slot - slot * 0.2
-        middle = (x0 + x1) / 2
+        draw.text((left - 12, y), str(value), fill=_INK, font=text_font, anchor="rm")
+
+    weeks = digest.ratings
+    slot = (width - left - right) / max(len(weeks), 1)
+    bar = min(slot * 0.6, 90)
+
+    def day_label(day: date) -> str:
+        long = format_skeleton("yMMMd", day, locale=babel)
+        if small_font.getlength(long, **words) <= slot - 8:
+            return long
+        return fit(format_skeleton("MMMd", day, locale=babel), small_font, slot - 4)
+
+    for index, week in enumerate(weeks):
+        middle = left + (index + 0.5) * slot
         if week.average is not None:
-            draw.rectangle([(x0, y_of(week.average)), (x1, y_of(0))], fill=_BAR)
-            draw.text(
-                (middle, y_of(week.average) - 4),
-                f"{week.average:.1f}",
-                fill=_INK,
-                font=font,
-                anchor="md",
-            )
+            y = y_of(week.average)
+            draw.rectangle([(middle - bar / 2, y), (middle + bar / 2, y_of(0))], fill=_BAR)
+            value = format_decimal(week.average, format="0.0", locale=babel)
+            draw.text((middle, y - 4), value, fill=_INK, font=text_font, anchor="md")
         else:
-            draw.text((middle, y_of(0) - 4), "–", fill=_EMPTY, font=font, anchor="md")
+            draw.text((middle, y_of(0) - 4), "–", fill=_QUIET, font=text_font, anchor="md")
         draw.text(
             (middle, height - bottom + 10),
-            week.starts_on.isoformat(),
+            day_label(week.starts_on),
             fill=_INK,
-            font=font,
+            font=small_font,
             anchor="ma",
+            **words,
         )
-        draw.text(
-            (middle, height - bottom + 34), f"n={week.answers}", fill=_EMPTY, font=font, anchor="ma"
-        )
+        count = format_decimal(week.answers, locale=babel)
+        draw.text((middle, height - bottom + 30), count, fill=_QUIET, font=small_font, anchor="ma")
+    if not any(week.answers for week in weeks):
+        empty = t(CHART_EMPTY)
+        middle_y = y_of(2.5)
+        draw.text((width / 2, middle_y), empty, fill=_QUIET, font=title_font, anchor="mm", **words)
+    x_axis = fit(t(CHART_X_AXIS), text_font, width - 40)
+    draw.text((width / 2, height - 22), x_axis, fill=_QUIET, font=text_font, anchor="ms", **words)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -314,10 +374,7 @@ async def queue_due_digests(session: AsyncSession, now: datetime, translate: Tra
         staff = await store.staff_ids(session, project.id)
         if not staff:
             continue
-        # About whole days: the seven up to this Monday's midnight in the project's zone.
-        tz = delivery.zone(project.timezone, "Europe/London")
-        midnight = delivery.local_time_to_utc(due.astimezone(tz).date(), 0, tz)
-        digest = await build_digest(session, project, midnight)
+        digest = await build_digest(session, project, digest_end(now, project.timezone))
         await delivery.enqueue_per_person(
             session,
             kind=OutboxKind.NUDGE,

@@ -7,7 +7,9 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
+from babel.dates import format_date
 
+from bot.i18n import babel_locale
 from bot.services import exports
 from storage import projects
 
@@ -81,17 +83,22 @@ async def get_names(**_kw: Any) -> dict[str, Any]:
     }
 
 
-async def get_confirm(session, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+async def get_confirm(
+    session, dialog_manager: DialogManager, locale: str, **_kw: Any
+) -> dict[str, Any]:
     request = request_of(dialog_manager)
     project = await projects.get_project(session, request.project_id)
     what = dict(kind_items())[dialog_manager.dialog_data.get("what", EVERYTHING)]
-    everything = _("everything so far")
+
+    def day(value: date) -> str:
+        return format_date(value, "long", locale=babel_locale(locale))
+
     return {
         "project": project.name if project else "",
         "what": what,
         "format": dict(format_items())[request.format.value],
-        "since": request.since.isoformat() if request.since else everything,
-        "until": request.until.isoformat() if request.until else _("today"),
+        "since": day(request.since) if request.since else _("the start"),
+        "until": day(request.until) if request.until else _("today"),
         "people": _("names where people agreed") if request.with_names else _("codes only"),
     }
 

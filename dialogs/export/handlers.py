@@ -1,34 +1,32 @@
-"""The export dialog's handlers: read the coordinator's choices, ask bot.services.exports for the
-files, send them, and delete them. Nothing here decides who may export."""
+"""The export dialog's handlers: read the coordinator's choices and start the export, which is
+made, sent and deleted in the background (dialogs/export/making.py). Nothing here decides who
+may export: bot.services.exports does."""
 
 from __future__ import annotations
 
-import logging
-import tempfile
+import re
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.types import CallbackQuery, FSInputFile, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import exports
 from bot.services.delivery import zone
+from dialogs.export import making
 from dialogs.export.getters import DAYS, EVERYTHING, request_of
 from dialogs.states import Export
 from storage import projects
 from storage.types import utcnow
 
-log = logging.getLogger(__name__)
-# Telegram takes files up to 50 MB from bots; a test may make it smaller.
-FILE_LIMIT = exports.TELEGRAM_FILE_LIMIT
-
-
-def _refusal() -> str:
-    return _("Sorry, only a team's coordinators can export answers.")
+# A day as typed: 2026-03-31 or 2026-3-31, anywhere in the text ("2026-01-01 to 2026-03-31").
+TYPED_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+# Nothing is older than this: an earlier first day means "from the start".
+EARLIEST = date(2000, 1, 1)
+_refusal = making.refusal
 
 
 async def on_export_command(message: Message, dialog_manager: DialogManager, session, participant):
@@ -98,20 +96,29 @@ async def on_days(_c: CallbackQuery, _w: Any, manager: DialogManager, days: str)
 
 
 async def on_days_typed(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    """Two dates typed, like 2026-01-01 2026-03-31 (first and last day)."""
+    """A first and last day typed, like 2026-01-01 2026-03-31, in either order; one day alone
+    means from that day to today. A last day after today counts as today."""
     typed = message.text if message.content_type == ContentType.TEXT else ""
-    parts = (typed or "").replace(",", " ").split()
     try:
-        since, until = (date.fromisoformat(part) for part in parts)
-    except ValueError:
+        days = sorted(date(*map(int, found)) for found in TYPED_DAY.findall(typed or ""))
+    except ValueError:  # a day that does not exist, like 2026-02-30
+        days = []
+    if len(days) not in (1, 2):
         await message.answer(
             _("Sorry, I could not read that. Please type two dates like 2026-01-01 2026-03-31.")
         )
         manager.show_mode = ShowMode.SEND
         return
-    if until < since:
-        since, until = until, since
-    manager.dialog_data.update(since=since.isoformat(), until=until.isoformat())
+    today = await _project_today(manager)
+    since, until = days[0], days[-1] if len(days) == 2 else None
+    if since > today:
+        await message.answer(_("That is after today. Please type days up to today."))
+        manager.show_mode = ShowMode.SEND
+        return
+    manager.dialog_data.update(
+        since=since.isoformat() if since >= EARLIEST else None,
+        until=until.isoformat() if until and until < today else None,
+    )
     await manager.switch_to(Export.names, show_mode=ShowMode.SEND)
 
 
@@ -122,38 +129,40 @@ async def on_names(_c: CallbackQuery, _w: Any, manager: DialogManager, choice: s
 
 
 async def on_make(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
-    """Write the files to a temporary folder, send them, then delete them."""
+    """Check, say the file is on its way, and make it in the background once this update is
+    saved: the chat stays free meanwhile. One export at a time per person."""
     data = manager.middleware_data
     session, person = data["session"], data["participant"]
     request = request_of(manager)
-    await callback.answer(_("Making your file. This can take a minute."))
-    chat_id = callback.message.chat.id
-    with tempfile.TemporaryDirectory(prefix="coproduce-export-") as folder:
-        try:
-            result = await exports.export(
-                session,
-                request,
-                Path(folder),
-                secret=exports.load_secret(data["data_dir"]),
-                actor=person,
-                max_bytes=FILE_LIMIT,
-                translate=_,
-            )
-        except exports.NotAllowed:
-            await callback.message.answer(_refusal())
-            await manager.done()
-            return
-        if any(path.stat().st_size > FILE_LIMIT for path in result.files):
-            await callback.message.answer(
-                _(
-                    "This file is too big for Telegram. Please choose fewer days or CSV, "
-                    "or use the command line: coproduce export --project {project}"
-                ).format(project=request.project_id)
-            )
-        else:
-            for path in result.files:
-                await callback.bot.send_document(chat_id, FSInputFile(path, filename=path.name))
-            done = _("Your file is above: {rows} rows. It holds people's answers: keep it safe.")
-            await callback.message.answer(done.format(rows=sum(result.rows.values())))
-    log.info("export sent: project %s, %s", request.project_id, request.detail())
+    if not await exports.may_export(session, person, request.project_id):
+        await exports.note_refusal(session, person, request.project_id)
+        await callback.answer(_refusal(), show_alert=True)
+        await manager.done()
+        return
+    if making.is_making(person.id):
+        await callback.answer(
+            _("Your last file is still being made. Please wait for it first."), show_alert=True
+        )
+        return
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+    job = making.ExportJob(request, person.id, chat_id, data["locale"])
+    tasks, sessions = data["background_tasks"], data["delivery"].sessions
+    data["end_of_update"].after_commit(
+        lambda: making.start(
+            tasks,
+            job,
+            bot=callback.bot,
+            sessions=sessions,
+            i18n=data["i18n"],
+            data_dir=data["data_dir"],
+        )
+    )
+    await callback.answer()
+    await callback.bot.send_message(
+        chat_id,
+        _(
+            "I am making your file. It will arrive here when it is ready. "
+            "You can keep using the bot meanwhile."
+        ),
+    )
     await manager.done()
