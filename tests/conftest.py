@@ -1,5 +1,6 @@
 """Shared fixtures: databases (SQLite always; PostgreSQL and Redis when their URLs are set),
-the Telegram emulator, and the real bot wired to it exactly as the CLI wires it."""
+the Telegram emulator, and the real bot wired to it exactly as the CLI wires it. Also the small
+story helpers many tests share: a team with an invite, staff, people tapping and typing."""
 
 from __future__ import annotations
 
@@ -9,17 +10,24 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiogram_dialog.utils import CB_SEP
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import Application, create_application
+from bot.app import Application, create_application, dialogs_router
 from bot.config import Settings
 from bot.emulator import TelegramEmulator
 from bot.polling import ConfirmingPoller
+from bot.services import invites
+from storage import participants, projects
+from storage import reciprocity as offers
 from storage.db import create_engine, create_session_factory, upgrade
+from storage.models import OfferKind, ReciprocityOffer, Role
 
 TOKEN = "123456789:" + "T" * 35
+TEAM = "Carers' voice"
+FEEDBACK_TOPICS = "Waiting times\nTransport"
 # Under pytest-xdist each worker ("gw0", "gw1", ...) gets a PostgreSQL database and a Redis
 # database of its own, so workers never empty each other's.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -212,8 +220,162 @@ def tr(msgid: str, locale: str = "en", **values) -> str:
     return text.format(**values) if values else text
 
 
+def states_with_a_window() -> set:
+    """Every dialog state the bot has a window for."""
+    return {
+        window.get_state()
+        for dialog in dialogs_router().sub_routers
+        for window in dialog.windows.values()
+    }
+
+
+def untranslated(msgid: str, _locale: str) -> str:
+    """A `translate` for services that leaves every text in English, as written."""
+    return msgid
+
+
 def ntr(singular: str, plural: str, count: int, locale: str = "en", **values) -> str:
     """The plural form the bot shows for `count` in `locale`, filled in."""
     tr("", locale)  # loads the catalogs
     text = _CATALOGS.gettext(singular, plural, count, locale=locale)
     return text.format(count=count, **values)
+
+
+# Story helpers: plain functions, so a test reads as what people do.
+
+
+async def make_team(
+    app: Application,
+    name: str = TEAM,
+    *,
+    timezone: str = "Europe/London",
+    feedback_topics: str = "",
+) -> tuple[int, str]:
+    """A team and an invite to join it as a participant: (project_id, invite_code)."""
+    async with app.sessions() as session:
+        project = await projects.create_project(session, name, timezone=timezone)
+        project.feedback_topics = feedback_topics
+        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
+        await session.commit()
+        return project.id, invite.code
+
+
+async def make_staff(
+    app: Application, telegram_id: int, *project_ids: int, role: Role = Role.FACILITATOR
+) -> None:
+    """Give someone (made if new) the role in each of these teams."""
+    async with app.sessions() as session:
+        person = await participants.get_or_create(session, telegram_id)
+        for project_id in project_ids:
+            project = await projects.get_project(session, project_id)
+            await projects.set_role(session, project, person, role)
+        await session.commit()
+
+
+async def update_person(app: Application, telegram_id: int, **fields) -> None:
+    """Set fields of someone's participant row, as their settings would."""
+    async with app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, telegram_id)
+        for name, value in fields.items():
+            setattr(person, name, value)
+        session.add(person)
+        await session.commit()
+
+
+async def no_quiet_hours(app: Application, *telegram_ids: int) -> None:
+    """So the stories do not depend on the hour the tests run at."""
+    async with app.sessions() as session:
+        for telegram_id in telegram_ids:
+            person = await participants.get_by_telegram_id(session, telegram_id)
+            person.quiet_start = person.quiet_end = None
+            session.add(person)
+        await session.commit()
+
+
+async def team_with_people(
+    emulator: TelegramEmulator,
+    app: Application,
+    members: dict[int, str],
+    *,
+    facilitator: int,
+    **join_options,
+):
+    """A facilitator of one team, and members who joined it in their own languages
+    ({telegram_id: language button}), none with quiet hours: (project_id, facilitator, people)."""
+    project_id, code = await make_team(app)
+    await make_staff(app, facilitator, project_id)
+    fay = await join(emulator, facilitator)
+    people = {}
+    for telegram_id, language in members.items():
+        people[telegram_id] = await join(
+            emulator, telegram_id, language=language, code=code, **join_options
+        )
+    await no_quiet_hours(app, facilitator, *members)
+    return project_id, fay, people
+
+
+async def press(emulator: TelegramEmulator, person, *labels: str) -> None:
+    """The person taps these buttons, one after another, each handled before the next."""
+    for label in labels:
+        await settle(emulator, await person.press(label))
+
+
+async def say(emulator: TelegramEmulator, person, text: str) -> None:
+    """The person sends this text, and the bot handles it."""
+    await settle(emulator, await person.send_text(text))
+
+
+def got(person, text: str, *, starting: bool = False) -> list:
+    """The messages the person got that read exactly `text` (or, if `starting`, begin with it)."""
+    if starting:
+        return [m for m in person.messages if m.body.startswith(text)]
+    return [m for m in person.messages if m.body == text]
+
+
+def button_data(person, widget: str, item: str | None = None) -> tuple[str, int]:
+    """Callback data and message id of the newest button of this widget (and item) on screen."""
+    for message in reversed(person.messages):
+        for row in message.callback_data:
+            for data in row:
+                if not data or CB_SEP not in data:
+                    continue
+                own = data.split(CB_SEP, 1)[1]
+                name, _sep, value = own.partition(":")
+                if name == widget and (item is None or value == item):
+                    return data, message.message_id
+    raise AssertionError(f"no button {widget}:{item} on screen: {person.buttons}")
+
+
+async def tap(emulator: TelegramEmulator, person, widget: str, item: str | None = None) -> None:
+    """Press a button by its widget id (and item), not its label: any language works."""
+    data, message_id = button_data(person, widget, item)
+    await settle(emulator, await person.press_data(data, message_id))
+
+
+async def give_feedback(
+    emulator: TelegramEmulator,
+    person,
+    topic: str,
+    rating: str,
+    words: str | None,
+    named: bool = False,
+    locale: str = "en",
+) -> None:
+    """Quick feedback through /feedback: a topic, a rating like "🙂 Good", words or none."""
+    await say(emulator, person, "/feedback")
+    face, _, word = rating.partition(" ")
+    await press(emulator, person, topic, f"{face} {tr(word, locale)}")
+    if words:
+        await say(emulator, person, words)
+    send = "Send with my name" if named else "Send without my name"
+    await press(emulator, person, tr(send, locale))
+
+
+async def add_offer(app: Application, project_id: int, title: str, **fields) -> int:
+    """A thank-you offer in English (training unless `kind` says otherwise): its id."""
+    fields.setdefault("kind", OfferKind.TRAINING)
+    async with app.sessions() as session:
+        offer = ReciprocityOffer(project_id=project_id, source_locale="en", **fields)
+        await offers.add_offer(session, offer, {"en": (title, "")})
+        await session.commit()
+        return offer.id

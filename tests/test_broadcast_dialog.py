@@ -9,17 +9,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import dialogs_router
-from bot.services import broadcasts, invites
+from bot.services import broadcasts
 from bot.services.delivery import delivery_report
 from dialogs import states
 from dialogs.broadcast import progress
 from storage import audit, participants, projects
 from storage.models import AuditEntry, OutboxMessage, Role
 from storage.types import utcnow
-from tests.conftest import join, settle
+from tests.conftest import (
+    TEAM,
+    got,
+    join,
+    make_staff,
+    make_team,
+    press,
+    say,
+    settle,
+    states_with_a_window,
+    team_with_people,
+)
 
-TEAM = "Carers' voice"
+FAY = 5000
 
 
 @pytest.fixture(autouse=True)
@@ -27,68 +37,16 @@ def quick_progress(monkeypatch):
     monkeypatch.setattr(progress, "EVERY_SECONDS", 0.2)
 
 
-async def _team(app, name: str = TEAM, timezone: str = "Europe/London") -> tuple[int, str]:
-    async with app.sessions() as session:
-        project = await projects.create_project(session, name, timezone=timezone)
-        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
-        await session.commit()
-        return project.id, invite.code
-
-
-async def _staff(app, telegram_id: int, *project_ids: int) -> None:
-    async with app.sessions() as session:
-        person = await participants.get_or_create(session, telegram_id)
-        for project_id in project_ids:
-            project = await projects.get_project(session, project_id)
-            await projects.set_role(session, project, person, Role.FACILITATOR)
-        await session.commit()
-
-
-async def _no_quiet_hours(app, *telegram_ids: int) -> None:
-    """So the stories do not depend on the hour the tests run at."""
-    async with app.sessions() as session:
-        for telegram_id in telegram_ids:
-            person = await participants.get_by_telegram_id(session, telegram_id)
-            person.quiet_start = person.quiet_end = None
-            session.add(person)
-        await session.commit()
-
-
-async def _press(emulator, person, *labels: str) -> None:
-    for label in labels:
-        await settle(emulator, await person.press(label))
-
-
-async def _say(emulator, person, text: str) -> None:
-    await settle(emulator, await person.send_text(text))
-
-
-def _got(person, text: str) -> list:
-    return [m for m in person.messages if m.body == text]
-
-
 async def _outbox_count(app) -> int:
     async with app.sessions() as session:
         return (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar()
 
 
-async def _facilitator_and_team(emulator, app, members: dict[int, str], *, facilitator=5000):
-    """A facilitator of one team, and members who joined it in their own languages."""
-    project_id, code = await _team(app)
-    await _staff(app, facilitator, project_id)
-    fay = await join(emulator, facilitator)
-    people = {}
-    for telegram_id, language in members.items():
-        people[telegram_id] = await join(emulator, telegram_id, language=language, code=code)
-    await _no_quiet_hours(app, facilitator, *members)
-    return project_id, fay, people
-
-
 async def test_a_text_broadcast_reaches_every_member_once_in_their_language(emulator, start_bot):
     running = await start_bot()
     await running.app.delivery.start()
-    project_id, fay, people = await _facilitator_and_team(
-        emulator, running.app, {5001: "English", 5002: "Cymraeg", 5003: "Polski"}
+    project_id, fay, people = await team_with_people(
+        emulator, running.app, {5001: "English", 5002: "Cymraeg", 5003: "Polski"}, facilitator=FAY
     )
     amy, bryn, ola = people.values()
     async with running.app.sessions() as session:  # joined the team, never agreed to our terms
@@ -98,28 +56,28 @@ async def test_a_text_broadcast_reaches_every_member_once_in_their_language(emul
         )
         await session.commit()
 
-    await _press(emulator, fay, "Team tools", "Send a message")
+    await press(emulator, fay, "Team tools", "Send a message")
     assert f"4 people in {TEAM} will get it." in fay.last_message.text  # one team: no choice
-    await _press(emulator, fay, "Next")
-    await _say(emulator, fay, "The meeting moves to Tuesday.")
+    await press(emulator, fay, "Next")
+    await say(emulator, fay, "The meeting moves to Tuesday.")
     versions = fay.last_message.text
     assert "English: 2 people. This is the original." in versions
     assert "Cymraeg: 1 person will get the English original." in versions
     assert "Polski: 1 person will get the English original." in versions
 
-    await _press(emulator, fay, "Write the Cymraeg version")
-    await _say(emulator, fay, "Mae'r cyfarfod yn symud i ddydd Mawrth.")
+    await press(emulator, fay, "Write the Cymraeg version")
+    await say(emulator, fay, "Mae'r cyfarfod yn symud i ddydd Mawrth.")
     versions = fay.last_message.text
     assert "Cymraeg: 1 person will get their own version." in versions
     assert "Polski: 1 person will get the English original." in versions
 
-    await _press(emulator, fay, "Preview")
+    await press(emulator, fay, "Preview")
     assert fay.messages[-2].text == "The meeting moves to Tuesday."  # as recipients see it
-    await _press(emulator, fay, "Show the Cymraeg version")
+    await press(emulator, fay, "Show the Cymraeg version")
     assert fay.messages[-2].text == "Mae'r cyfarfod yn symud i ddydd Mawrth."
-    await _press(emulator, fay, "Send now")
+    await press(emulator, fay, "Send now")
     assert f"Send it now to 4 people in {TEAM}?" in fay.last_message.text
-    await _press(emulator, fay, "Yes, send it")
+    await press(emulator, fay, "Yes, send it")
 
     await amy.wait_for_message(lambda m: m.text == "The meeting moves to Tuesday.")
     await bryn.wait_for_message(lambda m: m.text == "Mae'r cyfarfod yn symud i ddydd Mawrth.")
@@ -127,9 +85,9 @@ async def test_a_text_broadcast_reaches_every_member_once_in_their_language(emul
     report = await fay.wait_for_message(lambda m: "Delivery report" in m.body, timeout=10)
     assert "Sent: 4" in report.text and "All together: 4" in report.text
     for person in (amy, ola):
-        assert len(_got(person, "The meeting moves to Tuesday.")) == 1
-    assert len(_got(bryn, "Mae'r cyfarfod yn symud i ddydd Mawrth.")) == 1
-    assert not _got(bryn, "The meeting moves to Tuesday.")
+        assert len(got(person, "The meeting moves to Tuesday.")) == 1
+    assert len(got(bryn, "Mae'r cyfarfod yn symud i ddydd Mawrth.")) == 1
+    assert not got(bryn, "The meeting moves to Tuesday.")
     assert not emulator.user(5009).messages  # no consent, no message
 
     async with running.app.sessions() as session:
@@ -141,22 +99,22 @@ async def test_a_text_broadcast_reaches_every_member_once_in_their_language(emul
 async def test_a_paused_participant_gets_nothing_and_the_report_adds_up(emulator, start_bot):
     running = await start_bot()
     await running.app.delivery.start()
-    _, fay, people = await _facilitator_and_team(
-        emulator, running.app, {5011: "English", 5012: "English"}
+    _, fay, people = await team_with_people(
+        emulator, running.app, {5011: "English", 5012: "English"}, facilitator=FAY
     )
     cai, dee = people.values()
-    await _say(emulator, dee, "/pause")
-    await _press(emulator, dee, "Pause until I turn it on")
+    await say(emulator, dee, "/pause")
+    await press(emulator, dee, "Pause until I turn it on")
 
-    await _press(emulator, fay, "Team tools", "Send a message", "Next")
-    await _say(emulator, fay, "Thank you all for Monday.")
-    await _press(emulator, fay, "Preview", "Send now", "Yes, send it")
+    await press(emulator, fay, "Team tools", "Send a message", "Next")
+    await say(emulator, fay, "Thank you all for Monday.")
+    await press(emulator, fay, "Preview", "Send now", "Yes, send it")
     going = fay.last_message.body
     assert "Your message is going out." in going and " of 3 sent." in going
 
     await cai.wait_for_message(lambda m: m.text == "Thank you all for Monday.")
     report = await fay.wait_for_message(lambda m: "Delivery report" in m.body, timeout=10)
-    assert not _got(dee, "Thank you all for Monday.")
+    assert not got(dee, "Thank you all for Monday.")
     for line in ("Sent: 2", "Paused their messages: 1", "Still to go: 0", "All together: 3"):
         assert line in report.text
     assert "People who are waiting will get it later" in report.text
@@ -171,79 +129,83 @@ async def test_a_paused_participant_gets_nothing_and_the_report_adds_up(emulator
 async def test_the_preview_shows_the_photo_and_caption_recipients_get(emulator, start_bot):
     running = await start_bot()
     await running.app.delivery.start()
-    _, fay, people = await _facilitator_and_team(emulator, running.app, {5021: "English"})
+    _, fay, people = await team_with_people(
+        emulator, running.app, {5021: "English"}, facilitator=FAY
+    )
     eli = people[5021]
 
-    await _press(emulator, fay, "Team tools", "Send a message", "Next")
+    await press(emulator, fay, "Team tools", "Send a message", "Next")
     await settle(emulator, await fay.send_photo(caption="Our new meeting room."))
-    await _press(emulator, fay, "Preview")
+    await press(emulator, fay, "Preview")
     preview = fay.messages[-2]
     assert preview.photo and preview.caption == "Our new meeting room."
-    await _press(emulator, fay, "Send now", "Yes, send it")
+    await press(emulator, fay, "Send now", "Yes, send it")
 
-    got = await eli.wait_for_message(lambda m: m.photo is not None)
-    assert got.caption == preview.caption
-    assert got.photo[-1]["file_id"] == preview.photo[-1]["file_id"]
+    received = await eli.wait_for_message(lambda m: m.photo is not None)
+    assert received.caption == preview.caption
+    assert received.photo[-1]["file_id"] == preview.photo[-1]["file_id"]
 
 
 async def test_a_scheduled_broadcast_waits_for_its_time(emulator, start_bot):
     running = await start_bot()
     engine = running.app.delivery  # not started: the test turns the engine's crank
-    _, fay, people = await _facilitator_and_team(emulator, running.app, {5031: "English"})
+    _, fay, people = await team_with_people(
+        emulator, running.app, {5031: "English"}, facilitator=FAY
+    )
     gus = people[5031]
     london = ZoneInfo("Europe/London")
     day = (utcnow().astimezone(london) + timedelta(days=2)).date()
 
-    await _press(emulator, fay, "Team tools", "Send a message", "Next")
-    await _say(emulator, fay, "Bring a friend on Saturday.")
-    await _press(emulator, fay, "Preview", "Send later")
+    await press(emulator, fay, "Team tools", "Send a message", "Next")
+    await say(emulator, fay, "Bring a friend on Saturday.")
+    await press(emulator, fay, "Preview", "Send later")
     assert "Times are in Europe/London." in fay.last_message.text
-    await _say(emulator, fay, "yesterday at six")
+    await say(emulator, fay, "yesterday at six")
     assert "Sorry, I could not read that." in fay.messages[-2].text
-    await _say(emulator, fay, f"{day:%Y-%m-%d} 18:00")
+    await say(emulator, fay, f"{day:%Y-%m-%d} 18:00")
     question = fay.last_message.text
     assert f"{day.day} " in question and "18:00 (Europe/London) to 2 people" in question
-    await _press(emulator, fay, "Yes, send it")
+    await press(emulator, fay, "Yes, send it")
     assert "Your message will go out on" in fay.last_message.text
 
     await engine.run_until_idle()
-    assert not _got(gus, "Bring a friend on Saturday.")
+    assert not got(gus, "Bring a friend on Saturday.")
     due = datetime.combine(day, datetime.min.time().replace(hour=18), tzinfo=london)
     engine.clock = lambda: due + timedelta(minutes=1)
     await engine.run_until_idle()
-    assert len(_got(gus, "Bring a friend on Saturday.")) == 1
+    assert len(got(gus, "Bring a friend on Saturday.")) == 1
 
 
 async def test_the_audience_can_be_one_language_in_a_chosen_team(emulator, start_bot):
     running = await start_bot()
     await running.app.delivery.start()
-    other_id, _ = await _team(running.app, "Young carers")
-    project_id, fay, people = await _facilitator_and_team(
-        emulator, running.app, {5041: "English", 5042: "Polski"}
+    other_id, _ = await make_team(running.app, "Young carers")
+    project_id, fay, people = await team_with_people(
+        emulator, running.app, {5041: "English", 5042: "Polski"}, facilitator=FAY
     )
-    await _staff(running.app, 5000, project_id, other_id)
+    await make_staff(running.app, FAY, project_id, other_id)
     hal, iga = people.values()
 
-    await _press(emulator, fay, "Team tools", "Send a message")
+    await press(emulator, fay, "Team tools", "Send a message")
     assert {TEAM, "Young carers"} <= set(fay.buttons)
-    await _press(emulator, fay, TEAM)
+    await press(emulator, fay, TEAM)
     assert "Polski: 1" in fay.buttons
-    await _press(emulator, fay, "Polski: 1")
+    await press(emulator, fay, "Polski: 1")
     assert f"1 person in {TEAM} will get it." in fay.last_message.text
     assert "✓ Polski: 1" in fay.buttons
-    await _press(emulator, fay, "Next")
-    await _say(emulator, fay, "Spotkanie we wtorek.")
+    await press(emulator, fay, "Next")
+    await say(emulator, fay, "Spotkanie we wtorek.")
     assert "Polski: 1 person will get the English original." in fay.last_message.text
-    await _press(emulator, fay, "Preview", "Send now", "Yes, send it")
+    await press(emulator, fay, "Preview", "Send now", "Yes, send it")
 
     await iga.wait_for_message(lambda m: m.text == "Spotkanie we wtorek.")
     await fay.wait_for_message(lambda m: "Delivery report" in m.body, timeout=10)
-    assert not _got(hal, "Spotkanie we wtorek.")
+    assert not got(hal, "Spotkanie we wtorek.")
 
 
 async def test_a_participant_who_forges_the_broadcast_button_is_told_no(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await _team(running.app)
+    project_id, code = await make_team(running.app)
     pat = await join(emulator, 5051, code=code)
     menu = pat.last_message
     forged = menu.data_for("Help").rsplit("help", 1)[0] + f"staff_broadcast_project:{project_id}"
@@ -262,10 +224,10 @@ async def test_a_participant_who_forges_the_broadcast_button_is_told_no(emulator
 
 async def test_a_message_that_cannot_be_sent_is_refused_kindly(emulator, start_bot):
     running = await start_bot()
-    _, fay, _people = await _facilitator_and_team(emulator, running.app, {})
-    await _press(emulator, fay, "Team tools", "Send a message", "Next")
+    _, fay, _people = await team_with_people(emulator, running.app, {}, facilitator=FAY)
+    await press(emulator, fay, "Team tools", "Send a message", "Next")
 
-    await _say(emulator, fay, "x" * 4097)
+    await say(emulator, fay, "x" * 4097)
     assert "Sorry, that is too long. It can have up to 4096 characters." in fay.messages[-2].text
     await settle(emulator, await fay.send_photo(caption="y" * 1025))
     assert "up to 1024 characters. Yours has 1025." in fay.messages[-2].text
@@ -275,9 +237,9 @@ async def test_a_message_that_cannot_be_sent_is_refused_kindly(emulator, start_b
     assert "Please add some words." in fay.messages[-2].text
     assert "Write your message in English." in fay.last_message.text  # still here, buttons too
 
-    await _say(emulator, fay, "x" * 4096)  # exactly the limit is fine
+    await say(emulator, fay, "x" * 4096)  # exactly the limit is fine
     assert "This is the original." in fay.last_message.text
-    await _press(emulator, fay, "Back", "Back", "Back")  # versions, compose, audience -> team tools
+    await press(emulator, fay, "Back", "Back", "Back")  # versions, compose, audience -> team tools
     assert "Your teams." in fay.last_message.text
     assert await _outbox_count(running.app) == 0
     refused = [(r.method, r.error_code) for r in emulator.requests if not r.ok]
@@ -285,11 +247,7 @@ async def test_a_message_that_cannot_be_sent_is_refused_kindly(emulator, start_b
 
 
 def test_every_broadcast_state_has_a_window():
-    windows = {
-        window.get_state()
-        for dialog in dialogs_router().sub_routers
-        for window in dialog.windows.values()
-    }
+    windows = states_with_a_window()
     assert set(states.Broadcast.__states__) <= windows
     assert states.Broadcast in states.STAFF_STATE_GROUPS
 
@@ -325,8 +283,8 @@ async def test_a_message_can_go_only_to_who_answered_a_poll_or_asked_for_an_offe
 
     running = await start_bot()
     await running.app.delivery.start()
-    project_id, fay, people = await _facilitator_and_team(
-        emulator, running.app, {5101: "English", 5102: "English", 5103: "English"}
+    project_id, fay, people = await team_with_people(
+        emulator, running.app, {5101: "English", 5102: "English", 5103: "English"}, facilitator=FAY
     )
     amy, ben, cat = people.values()
     async with running.app.sessions() as session:
@@ -356,22 +314,22 @@ async def test_a_message_can_go_only_to_who_answered_a_poll_or_asked_for_an_offe
         )
         await session.commit()
 
-    await _press(
+    await press(
         emulator, fay, "Team tools", "Send a message", "Who answered a poll", "Spring meeting"
     )
     assert f"1 person in {TEAM} will get it." in fay.last_message.text
     assert "Only people who answered the poll: Spring meeting" in fay.last_message.text
-    await _press(emulator, fay, "Who asked for an offer", "First aid")
+    await press(emulator, fay, "Who asked for an offer", "First aid")
     # A declined claim holds no place: only Ben, who is still waiting, gets it.
     assert f"1 person in {TEAM} will get it." in fay.last_message.text
-    await _press(emulator, fay, "Next")
-    await _say(emulator, fay, "The training is on Friday at 10.")
-    await _press(emulator, fay, "Preview", "Send now", "Yes, send it")
+    await press(emulator, fay, "Next")
+    await say(emulator, fay, "The training is on Friday at 10.")
+    await press(emulator, fay, "Preview", "Send now", "Yes, send it")
     await running.app.delivery.run_until_idle()
-    assert _got(ben, "The training is on Friday at 10.")
-    assert not _got(amy, "The training is on Friday at 10.")
-    assert not _got(cat, "The training is on Friday at 10.")
+    assert got(ben, "The training is on Friday at 10.")
+    assert not got(amy, "The training is on Friday at 10.")
+    assert not got(cat, "The training is on Friday at 10.")
 
-    await _press(emulator, fay, "Done", "Send a message", "Who answered a poll", "Spring meeting")
-    await _press(emulator, fay, "Everyone in the team")
+    await press(emulator, fay, "Done", "Send a message", "Who answered a poll", "Spring meeting")
+    await press(emulator, fay, "Everyone in the team")
     assert f"4 people in {TEAM} will get it." in fay.last_message.text

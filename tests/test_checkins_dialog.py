@@ -7,27 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.services import invites
-from storage import participants, projects
-from storage.models import AuditEntry, CheckinSchedule, Role
-from tests.conftest import join, settle
-
-
-async def _team_with_facilitator(emulator, app, facilitator: int):
-    async with app.sessions() as session:
-        project = await projects.create_project(
-            session, "Recovery college", timezone="Europe/London"
-        )
-        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
-        person = await participants.get_or_create(session, facilitator)
-        await projects.set_role(session, project, person, Role.FACILITATOR)
-        await session.commit()
-        return project.id, invite.code
-
-
-async def _press(emulator, person, *labels: str) -> None:
-    for label in labels:
-        await settle(emulator, await person.press(label))
+from storage.models import AuditEntry, CheckinSchedule
+from tests.conftest import join, make_staff, make_team, press, settle
 
 
 async def _schedules(app) -> list[CheckinSchedule]:
@@ -37,12 +18,13 @@ async def _schedules(app) -> list[CheckinSchedule]:
 
 async def test_a_facilitator_sets_a_check_in_every_second_tuesday_at_six(emulator, start_bot):
     running = await start_bot()
-    project_id, _code = await _team_with_facilitator(emulator, running.app, 6000)
+    project_id, _code = await make_team(running.app, "Recovery college")
+    await make_staff(running.app, 6000, project_id)
     fay = await join(emulator, 6000)
 
-    await _press(emulator, fay, "Team tools", "Regular check-ins")
+    await press(emulator, fay, "Team tools", "Regular check-ins")
     assert "There are none yet." in fay.last_message.text
-    await _press(
+    await press(
         emulator,
         fay,
         "Add a check-in",
@@ -60,9 +42,9 @@ async def test_a_facilitator_sets_a_check_in_every_second_tuesday_at_six(emulato
     local = schedule.next_run_at.astimezone(ZoneInfo("Europe/London"))
     assert (local.weekday(), local.hour, local.minute) == (1, 18, 0)
 
-    await _press(emulator, fay, fay.buttons[1])  # "Stop: Every 2 weeks on Tuesday ..."
+    await press(emulator, fay, fay.buttons[1])  # "Stop: Every 2 weeks on Tuesday ..."
     assert "Stop this check-in?" in fay.last_message.text
-    await _press(emulator, fay, "Yes, stop it")
+    await press(emulator, fay, "Yes, stop it")
     assert "There are none yet." in fay.last_message.text
     (schedule,) = await _schedules(running.app)
     assert schedule.active is False
@@ -73,11 +55,12 @@ async def test_a_facilitator_sets_a_check_in_every_second_tuesday_at_six(emulato
 
 async def test_a_mistyped_time_is_asked_again_and_nothing_is_saved(emulator, start_bot):
     running = await start_bot()
-    await _team_with_facilitator(emulator, running.app, 6100)
+    project_id, _code = await make_team(running.app, "Recovery college")
+    await make_staff(running.app, 6100, project_id)
     fay = await join(emulator, 6100)
-    await _press(emulator, fay, "Team tools", "Regular check-ins", "Add a check-in")
-    await _press(emulator, fay, "Is there something you want to tell the team?", "Every week")
-    await _press(emulator, fay, "Friday")
+    await press(emulator, fay, "Team tools", "Regular check-ins", "Add a check-in")
+    await press(emulator, fay, "Is there something you want to tell the team?", "Every week")
+    await press(emulator, fay, "Friday")
     await settle(emulator, await fay.send_text("six-ish"))
     assert fay.messages[-2].text == "Please type a time like 18:00, or tap a button."
     assert fay.last_message.text.startswith("At what time?")  # asked again, below the answer
@@ -88,7 +71,8 @@ async def test_a_mistyped_time_is_asked_again_and_nothing_is_saved(emulator, sta
 
 async def test_a_participant_cannot_open_the_check_in_screens(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await _team_with_facilitator(emulator, running.app, 6200)
+    project_id, code = await make_team(running.app, "Recovery college")
+    await make_staff(running.app, 6200, project_id)
     sam = await join(emulator, 6201, code=code)
     menu = sam.last_message
     assert "Team tools" not in menu.buttons

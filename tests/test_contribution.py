@@ -25,17 +25,19 @@ from storage.models import (
     YouSaidWeDidFeedback,
 )
 from storage.types import utcnow
-from tests.conftest import join, settle
-from tests.test_offers_dialog import (
-    FAY,
+from tests.conftest import (
     TEAM,
-    _no_quiet_hours,
-    _offer,
-    _press,
-    _say,
-    _staff,
-    _team,
+    add_offer,
+    join,
+    make_staff,
+    make_team,
+    no_quiet_hours,
+    press,
+    say,
+    settle,
 )
+
+FAY = 7000
 
 
 async def _gave(app, telegram_id: int, project_id: int, *, meetings: int, changes: int) -> None:
@@ -75,19 +77,19 @@ def _pdf_of(emulator, message) -> bytes:
 
 async def test_my_contribution_in_plain_words_and_a_certificate_with_my_name(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await _team(running.app)
+    project_id, code = await make_team(running.app)
     ruth = await join(emulator, 7101, code=code, name="Ruth", may_use_name=True)
     sian = await join(emulator, 7102, code=code, name="Sian", may_use_name=False)
     await _gave(running.app, 7101, project_id, meetings=2, changes=1)
     await _gave(running.app, 7102, project_id, meetings=1, changes=0)
 
-    await _say(emulator, ruth, "/mycontribution")
+    await say(emulator, ruth, "/mycontribution")
     record = ruth.last_message.text
     assert "You gave 3 hours of your time." in record
     assert "You came to 2 meetings." in record
     assert "You shared your views 1 time." in record
     assert "Your ideas helped 1 change." in record
-    await _press(emulator, ruth, "Get my certificate")
+    await press(emulator, ruth, "Get my certificate")
     document = ruth.messages[-2]
     assert document.document["file_name"] == "certificate-of-contribution.pdf"
     assert "show it to an employer" in document.caption
@@ -95,9 +97,9 @@ async def test_my_contribution_in_plain_words_and_a_certificate_with_my_name(emu
     assert pdf.startswith(b"%PDF")
     assert "Ruth".encode("utf-16-be") in pdf and TEAM.encode("utf-16-be") in pdf
 
-    await _say(emulator, sian, "/mycontribution")
+    await say(emulator, sian, "/mycontribution")
     assert "You gave 1.5 hours of your time." in sian.last_message.text
-    await _press(emulator, sian, "Get my certificate")
+    await press(emulator, sian, "Get my certificate")
     pdf = _pdf_of(emulator, sian.messages[-2])
     assert "Sian".encode("utf-16-be") not in pdf  # she did not choose to be named
     assert "holder of this certificate".encode("utf-16-be") in pdf
@@ -105,34 +107,34 @@ async def test_my_contribution_in_plain_words_and_a_certificate_with_my_name(emu
 
 async def test_someone_who_gave_nothing_yet_is_told_kindly(emulator, start_bot):
     running = await start_bot()
-    _, code = await _team(running.app)
+    _, code = await make_team(running.app)
     tom = await join(emulator, 7111, code=code)
-    await _say(emulator, tom, "/mycontribution")
+    await say(emulator, tom, "/mycontribution")
     assert "Nothing is recorded yet." in tom.last_message.text
     assert "Get my certificate" not in tom.buttons
-    await _say(emulator, tom, "hello?")
+    await say(emulator, tom, "hello?")
     assert "Please use the buttons." in tom.messages[-2].text
 
 
 async def test_a_facilitator_logs_an_activity_and_it_counts(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await _team(running.app)
-    await _staff(running.app, FAY, project_id)
+    project_id, code = await make_team(running.app)
+    await make_staff(running.app, FAY, project_id)
     fay = await join(emulator, FAY)
     una = await join(emulator, 7121, code=code, name="Una")
-    await _press(emulator, fay, "Team tools", "Log an activity", "Una")
-    await _say(emulator, fay, "lots")
+    await press(emulator, fay, "Team tools", "Log an activity", "Una")
+    await say(emulator, fay, "lots")
     assert "Please type the hours" in fay.messages[-2].text
-    await _say(emulator, fay, "2.5")
-    await _say(emulator, fay, "2999-01-01")
+    await say(emulator, fay, "2.5")
+    await say(emulator, fay, "2999-01-01")
     assert "Please type a day in the past year" in fay.messages[-2].text
-    await _press(emulator, fay, "Yesterday")
-    await _say(emulator, fay, "Spoke at the staff training day")
+    await press(emulator, fay, "Yesterday")
+    await say(emulator, fay, "Spoke at the staff training day")
     assert "Record 2.5 hours on" in fay.last_message.text and "for Una?" in fay.last_message.text
-    await _press(emulator, fay, "Yes, save it")
+    await press(emulator, fay, "Yes, save it")
     assert "Your teams." in fay.last_message.text
 
-    await _say(emulator, una, "/mycontribution")
+    await say(emulator, una, "/mycontribution")
     assert "You gave 2.5 hours of your time." in una.last_message.text
     assert "You helped with 1 other activity." in una.last_message.text
     async with running.app.sessions() as session:
@@ -145,14 +147,14 @@ async def test_a_facilitator_logs_an_activity_and_it_counts(emulator, start_bot)
 async def test_a_paused_participant_gets_no_thank_you_until_the_pause_ends(emulator, start_bot):
     running = await start_bot()
     app = running.app
-    project_id, code = await _team(app)
+    project_id, code = await make_team(app)
     vic = await join(emulator, 7131, code=code)
     wyn = await join(emulator, 7132, code=code)
-    await _no_quiet_hours(app, 7131, 7132)
+    await no_quiet_hours(app, 7131, 7132)
     await _gave(app, 7131, project_id, meetings=1, changes=1)
     await _gave(app, 7132, project_id, meetings=1, changes=0)
-    await _say(emulator, wyn, "/pause")
-    await _press(emulator, wyn, "Pause until I turn it on")
+    await say(emulator, wyn, "/pause")
+    await press(emulator, wyn, "Pause until I turn it on")
 
     scheduler.set_context(scheduler.JobContext(sessions=app.sessions, delivery=app.delivery))
     try:
@@ -167,14 +169,14 @@ async def test_a_paused_participant_gets_no_thank_you_until_the_pause_ends(emula
         assert not [m for m in wyn.messages if m.body.startswith("Thank you for what")]
 
         assert await scheduler.sweep_thank_yous() == 0  # once a month, even after a restart
-        await _say(emulator, wyn, "/pause")
-        await _press(emulator, wyn, "Turn messages on again")
+        await say(emulator, wyn, "/pause")
+        await press(emulator, wyn, "Turn messages on again")
         assert await scheduler.sweep_thank_yous() == 1
         await app.delivery.run_until_idle()
         assert len([m for m in wyn.messages if m.body.startswith("Thank you for what")]) == 1
     finally:
         scheduler.set_context(None)
-    await _press(emulator, vic, "See what you gave")
+    await press(emulator, vic, "See what you gave")
     assert "Your contribution." in vic.last_message.text
     async with app.sessions() as session:
         assert len((await session.execute(select(ThankYouSent))).scalars().all()) == 2
@@ -193,54 +195,56 @@ async def test_every_reciprocity_window_renders_in_each_language(
     caplog.set_level(logging.ERROR)
     running = await start_bot()
     app = running.app
-    project_id, invite = await _team(app)
-    other_id, _ = await _team(app, "Youth panel")
-    await _staff(app, FAY, project_id, other_id)
+    project_id, invite = await make_team(app)
+    other_id, _ = await make_team(app, "Youth panel")
+    await make_staff(app, FAY, project_id, other_id)
     fay = await join(emulator, FAY, language=language, language_code=code)
     pat = await join(emulator, 7141, language=language, language_code=code, code=invite, name="Pat")
     await _gave(app, 7141, project_id, meetings=1, changes=1)
-    await _offer(app, project_id, "Bus fares", kind=OfferKind.TRAVEL)
+    await add_offer(app, project_id, "Bus fares", kind=OfferKind.TRAVEL)
 
     def t(msgid: str, **values) -> str:
         return app.i18n.gettext(msgid, locale=code).format(**values)
 
-    async def tap(person, *labels: str) -> None:
-        for label in labels:
-            await settle(emulator, await person.press(label))
-
     # The participant: offers, one offer, amount, receipt, confirm, my requests, contribution.
-    await _say(emulator, pat, "/offers")
-    await tap(pat, t("{kind}: {title}", kind=t("Travel expenses"), title="Bus fares"))
-    await tap(pat, t("Ask for this"))
-    await _say(emulator, pat, "3.20")
-    await tap(pat, t("Skip"), t("Yes, ask"), t("Back"), t("My requests"), t("Back"), t("Back"))
-    await _say(emulator, pat, "/mycontribution")
-    await tap(pat, t("Get my certificate"))
+    await say(emulator, pat, "/offers")
+    await press(emulator, pat, t("{kind}: {title}", kind=t("Travel expenses"), title="Bus fares"))
+    await press(emulator, pat, t("Ask for this"))
+    await say(emulator, pat, "3.20")
+    await press(
+        emulator, pat, t("Skip"), t("Yes, ask"), t("Back"), t("My requests"), t("Back"), t("Back")
+    )
+    await say(emulator, pat, "/mycontribution")
+    await press(emulator, pat, t("Get my certificate"))
     assert pat.messages[-2].document is not None
 
     # The facilitator: every window of posting and reviewing, and logging an activity.
-    await _say(emulator, fay, "/team")
+    await say(emulator, fay, "/team")
     to_review = app.i18n.gettext("{count} to review", "{count} to review", 1, locale=code)
-    await tap(fay, t("Thank-you offers"), TEAM, "Bus fares • " + to_review.format(count=1))
-    await tap(fay, t("Requests to review: {to_review}", to_review=1))
-    await tap(fay, fay.buttons[0])  # Pat's request
-    await tap(fay, t("Decline"))
-    await _say(emulator, fay, "Not this month, sorry.")
-    await tap(fay, t("Back"), t("Back"), t("Close this offer"), t("Back"), t("Back"))
-    await tap(fay, t("Post a new offer"), t("Other"))
-    await _say(emulator, fay, "Tea and cake")
-    await _say(emulator, fay, "After each meeting.")
-    await tap(fay, t("No limit"))
-    await tap(fay, fay.buttons[0])  # open for two weeks
-    await tap(fay, fay.buttons[1])  # for people who came to at least one meeting
-    await tap(fay, fay.buttons[0])  # write the first other language's version
-    await _say(emulator, fay, "Te")
-    await _say(emulator, fay, "Ar ôl pob cyfarfod.")
+    await press(
+        emulator, fay, t("Thank-you offers"), TEAM, "Bus fares • " + to_review.format(count=1)
+    )
+    await press(emulator, fay, t("Requests to review: {to_review}", to_review=1))
+    await press(emulator, fay, fay.buttons[0])  # Pat's request
+    await press(emulator, fay, t("Decline"))
+    await say(emulator, fay, "Not this month, sorry.")
+    await press(emulator, fay, t("Back"), t("Back"), t("Close this offer"), t("Back"), t("Back"))
+    await press(emulator, fay, t("Post a new offer"), t("Other"))
+    await say(emulator, fay, "Tea and cake")
+    await say(emulator, fay, "After each meeting.")
+    await press(emulator, fay, t("No limit"))
+    await press(emulator, fay, fay.buttons[0])  # open for two weeks
+    await press(emulator, fay, fay.buttons[1])  # for people who came to at least one meeting
+    await press(emulator, fay, fay.buttons[0])  # write the first other language's version
+    await say(emulator, fay, "Te")
+    await say(emulator, fay, "Ar ôl pob cyfarfod.")
     # The new offer, then back to its team's offers, the team choice and team tools.
-    await tap(fay, t("Next"), t("Post it"), t("Back"), t("Back"), t("Back"))
-    await tap(fay, t("Log an activity"), TEAM, "Pat", t("{count} h", count=1), t("Today"))
-    await _say(emulator, fay, "Read the new leaflet")
-    await tap(fay, t("Yes, save it"))
+    await press(emulator, fay, t("Next"), t("Post it"), t("Back"), t("Back"), t("Back"))
+    await press(
+        emulator, fay, t("Log an activity"), TEAM, "Pat", t("{count} h", count=1), t("Today")
+    )
+    await say(emulator, fay, "Read the new leaflet")
+    await press(emulator, fay, t("Yes, save it"))
 
     async with app.sessions() as session:
         assert (await session.execute(select(LoggedActivity))).scalar_one().minutes == 60
@@ -260,8 +264,8 @@ async def test_someone_in_two_teams_chooses_which_team_their_certificate_shows(e
     from storage.models import Role
 
     running = await start_bot()
-    carers_id, code = await _team(running.app)
-    recovery_id, _ = await _team(running.app, "Recovery group")
+    carers_id, code = await make_team(running.app)
+    recovery_id, _ = await make_team(running.app, "Recovery group")
     ruth = await join(emulator, 7151, code=code, name="Ruth", may_use_name=True)
     async with running.app.sessions() as session:
         person = await participants.get_by_telegram_id(session, 7151)
@@ -271,22 +275,22 @@ async def test_someone_in_two_teams_chooses_which_team_their_certificate_shows(e
     await _gave(running.app, 7151, carers_id, meetings=2, changes=0)
     await _gave(running.app, 7151, recovery_id, meetings=1, changes=1)
 
-    await _say(emulator, ruth, "/mycontribution")
+    await say(emulator, ruth, "/mycontribution")
     record = ruth.last_message.text
     assert "You came to 3 meetings." in record
     assert f"This counts all your teams: {TEAM}, Recovery group." in record
-    await _press(emulator, ruth, "Get my certificate")
+    await press(emulator, ruth, "Get my certificate")
     assert "Which team is the certificate for?" in ruth.last_message.text
     assert ruth.buttons == [TEAM, "Recovery group", "All my teams together", "Back"]
-    await _press(emulator, ruth, TEAM)
+    await press(emulator, ruth, TEAM)
     pdf = _pdf_of(emulator, ruth.messages[-2])
     assert TEAM.encode("utf-16-be") in pdf and "Meetings attended: 2".encode("utf-16-be") in pdf
     assert "Recovery".encode("utf-16-be") not in pdf
     assert "Your contribution." in ruth.last_message.text  # back on the record, buttons in reach
 
     # A forged team button (a team she is not in) makes no certificate.
-    other_id, _ = await _team(running.app, "Someone else's team")
-    await _press(emulator, ruth, "Get my certificate")
+    other_id, _ = await make_team(running.app, "Someone else's team")
+    await press(emulator, ruth, "Get my certificate")
     screen = ruth.last_message
     forged = screen.data_for(TEAM).rsplit(":", 1)[0] + f":{other_id}"
     update = await ruth.press_data(forged, message_id=screen.message_id)
@@ -301,9 +305,9 @@ async def test_a_thank_you_keeps_to_how_many_messages_a_week_they_chose(emulator
 
     running = await start_bot()
     app = running.app
-    project_id, code = await _team(app)
+    project_id, code = await make_team(app)
     xan = await join(emulator, 7161, code=code)
-    await _no_quiet_hours(app, 7161)
+    await no_quiet_hours(app, 7161)
     await _gave(app, 7161, project_id, meetings=1, changes=0)
     async with app.sessions() as session:
         person = await participants.get_by_telegram_id(session, 7161)

@@ -8,51 +8,24 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.services import delivery, invites
+from bot.services import delivery
 from bot.services import feedback as rules
 from storage import participants, projects
 from storage.models import Feedback, PulseResponse, Role
 from storage.types import utcnow
-from tests.conftest import join, settle, tr
+from tests.conftest import (
+    FEEDBACK_TOPICS,
+    give_feedback,
+    join,
+    make_staff,
+    make_team,
+    no_quiet_hours,
+    press,
+    say,
+    settle,
+)
 
-TEAM = "Carers' voice"
-TOPICS = "Waiting times\nTransport"
 DONE = "Thank you. Your answer is with the team."
-
-
-async def team(app, topics: str = TOPICS, name: str = TEAM) -> tuple[int, str]:
-    async with app.sessions() as session:
-        project = await projects.create_project(session, name)
-        project.feedback_topics = topics
-        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
-        await session.commit()
-        return project.id, invite.code
-
-
-async def make_staff(app, telegram_id: int, project_id: int) -> None:
-    async with app.sessions() as session:
-        person = await participants.get_or_create(session, telegram_id)
-        project = await projects.get_project(session, project_id)
-        await projects.set_role(session, project, person, Role.FACILITATOR)
-        await session.commit()
-
-
-async def no_quiet_hours(app, *telegram_ids: int) -> None:
-    async with app.sessions() as session:
-        for telegram_id in telegram_ids:
-            person = await participants.get_by_telegram_id(session, telegram_id)
-            person.quiet_start = person.quiet_end = None
-            session.add(person)
-        await session.commit()
-
-
-async def press(emulator, person, *labels: str) -> None:
-    for label in labels:
-        await settle(emulator, await person.press(label))
-
-
-async def say(emulator, person, text: str) -> None:
-    await settle(emulator, await person.send_text(text))
 
 
 async def answers(app) -> list[Feedback]:
@@ -60,21 +33,9 @@ async def answers(app) -> list[Feedback]:
         return list((await session.execute(select(Feedback).order_by(Feedback.id))).scalars())
 
 
-async def give_feedback(
-    emulator, person, topic: str, rating: str, words: str | None, named=False, locale="en"
-):
-    await say(emulator, person, "/feedback")
-    face, _, word = rating.partition(" ")
-    await press(emulator, person, topic, f"{face} {tr(word, locale)}")
-    if words:
-        await say(emulator, person, words)
-    send = "Send with my name" if named else "Send without my name"
-    await press(emulator, person, tr(send, locale))
-
-
 async def test_quick_feedback_takes_four_taps_from_the_menu(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await team(running.app)
+    _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6001, code=code)
     await say(emulator, amy, "/menu")
 
@@ -95,8 +56,8 @@ async def test_quick_feedback_takes_four_taps_from_the_menu(emulator, start_bot)
 
 async def test_someone_in_two_teams_chooses_the_team_first(emulator, start_bot):
     running = await start_bot()
-    _first, code = await team(running.app)
-    second, other_code = await team(running.app, topics="", name="Youth panel")
+    _first, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
+    second, other_code = await make_team(running.app, "Youth panel")
     amy = await join(emulator, 6002, code=code)
     await say(emulator, amy, f"/start {other_code}")
     await say(emulator, amy, "/feedback")
@@ -109,7 +70,7 @@ async def test_someone_in_two_teams_chooses_the_team_first(emulator, start_bot):
 
 async def test_words_and_a_name_only_where_they_agreed_to_it(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await team(running.app)
+    _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     named = await join(emulator, 6003, code=code, name="Amira")
     shy = await join(emulator, 6004, code=code, name="Bo", may_use_name=False)
 
@@ -133,7 +94,7 @@ async def test_words_and_a_name_only_where_they_agreed_to_it(emulator, start_bot
 
 async def test_they_can_see_change_and_withdraw_their_answer(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await team(running.app)
+    _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6005, code=code)
     await give_feedback(emulator, amy, "Transport", "🙁 Bad", "The bus is late.")
     await press(emulator, amy, "My feedback")
@@ -161,7 +122,7 @@ async def test_they_can_see_change_and_withdraw_their_answer(emulator, start_bot
 
 async def test_anonymous_feedback_never_shows_a_name_to_staff(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 6100, project_id)
     fay = await join(emulator, 6100)
     amira = await join(emulator, 6006, code=code, name="Amira")
@@ -189,7 +150,7 @@ async def test_anonymous_feedback_never_shows_a_name_to_staff(emulator, start_bo
 
 async def test_a_voice_note_is_stored_and_staff_can_play_it(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 6101, project_id)
     fay = await join(emulator, 6101)
     amy = await join(emulator, 6008, code=code)
@@ -212,7 +173,7 @@ async def test_a_voice_note_is_stored_and_staff_can_play_it(emulator, start_bot)
 
 async def test_staff_group_answers_into_a_theme(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 6102, project_id)
     fay = await join(emulator, 6102)
     amy = await join(emulator, 6009, code=code)
@@ -278,7 +239,7 @@ async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
     emulator, start_bot
 ):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6012, code=code)
     await no_quiet_hours(running.app, 6012)
     checkin = await pulse_checkin(running, amy, project_id)
@@ -318,7 +279,7 @@ async def test_a_pulse_check_in_is_answered_in_one_tap_with_an_optional_comment(
 
 async def test_a_feedback_check_in_opens_the_feedback_dialog(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6013, code=code)
     await no_quiet_hours(running.app, 6013)
     async with running.app.sessions() as session:
@@ -348,7 +309,7 @@ async def test_a_feedback_check_in_opens_the_feedback_dialog(emulator, start_bot
 
 async def test_back_from_the_first_step_of_a_command_opens_the_menu(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await team(running.app)
+    _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6014, code=code)
     for command in ("/feedback", "/updates"):
         await say(emulator, amy, command)
@@ -358,7 +319,7 @@ async def test_back_from_the_first_step_of_a_command_opens_the_menu(emulator, st
 
 async def test_a_double_tap_on_send_stores_one_answer(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await team(running.app)
+    _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6015, code=code)
     await say(emulator, amy, "/feedback")
     await press(emulator, amy, "Transport", "🙂 Good")
@@ -373,7 +334,7 @@ async def test_a_double_tap_on_send_stores_one_answer(emulator, start_bot):
 
 async def test_they_can_take_their_name_off_an_answer(emulator, start_bot):
     running = await start_bot()
-    _project_id, code = await team(running.app)
+    _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6016, code=code, name="Amira")
     await give_feedback(emulator, amy, "Transport", "🙁 Bad", "The bus is late.", named=True)
     await press(emulator, amy, "My feedback")
@@ -391,7 +352,7 @@ async def test_they_can_take_their_name_off_an_answer(emulator, start_bot):
 
 async def test_a_long_list_of_answers_comes_a_page_at_a_time(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     amy = await join(emulator, 6017, code=code)
     async with running.app.sessions() as session:
         person = await participants.get_by_telegram_id(session, 6017)

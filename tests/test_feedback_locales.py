@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from aiogram_dialog.utils import CB_SEP
 
 from bot.config import SUPPORTED_LOCALES
 from bot.services import delivery, we_did
@@ -15,38 +14,17 @@ from bot.services import feedback as rules
 from storage import participants
 from storage.models import OutboxKind
 from storage.types import utcnow
-from tests.conftest import join, settle
-from tests.test_feedback import make_staff, team
-
-
-def english(msgid: str, _locale: str) -> str:
-    return msgid
-
-
-async def tap(emulator, person, widget: str, item: str | None = None) -> None:
-    """Press the newest button of this widget (and item) on screen."""
-    wanted = f"{CB_SEP}{widget}" + (f":{item}" if item is not None else "")
-    for message in reversed(person.messages):
-        for row in message.callback_data:
-            for data in row:
-                if data and (
-                    data.endswith(wanted) or (item is None and f"{CB_SEP}{widget}:" in data)
-                ):
-                    await settle(emulator, await person.press_data(data, message.message_id))
-                    return
-    raise AssertionError(f"no {widget} button on screen: {person.buttons}")
-
-
-async def say(emulator, person, text: str) -> None:
-    await settle(emulator, await person.send_text(text))
-
-
-async def set_language(app, telegram_id: int, locale: str) -> None:
-    async with app.sessions() as session:
-        person = await participants.get_by_telegram_id(session, telegram_id)
-        person.locale = locale
-        session.add(person)
-        await session.commit()
+from tests.conftest import (
+    FEEDBACK_TOPICS,
+    join,
+    make_staff,
+    make_team,
+    say,
+    settle,
+    tap,
+    untranslated,
+    update_person,
+)
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
@@ -54,12 +32,12 @@ async def test_every_feedback_window_renders_in_each_language(emulator, start_bo
     caplog.set_level(logging.ERROR)
     running = await start_bot()
     app = running.app
-    project_id, code = await team(app)
+    project_id, code = await make_team(app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(app, 8100, project_id)
     fay = await join(emulator, 8100)
     amy = await join(emulator, 8001, code=code, name="Amira", may_quote=False)
-    await set_language(app, 8100, locale)
-    await set_language(app, 8001, locale)
+    await update_person(app, 8100, locale=locale)
+    await update_person(app, 8001, locale=locale)
 
     # A participant gives feedback, then sees, changes and withdraws it.
     await say(emulator, amy, "/feedback")
@@ -129,7 +107,7 @@ async def test_every_feedback_window_renders_in_each_language(emulator, start_bo
             owner="Estates",
             to_whole_project=True,
         )
-        await we_did.publish(session, staff, draft, now=utcnow(), translate=english)
+        await we_did.publish(session, staff, draft, now=utcnow(), translate=untranslated)
         await session.commit()
     await say(emulator, amy, "/updates")
     await tap(emulator, amy, "wedid_update")

@@ -26,14 +26,11 @@ from storage.models import (
     Participant,
     Role,
 )
+from tests.conftest import untranslated
 from tests.test_delivery import Clock, Harness
 
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)  # a Monday; London leaves summer time on 25 Oct
 LONDON = ZoneInfo("Europe/London")
-
-
-def untranslated(msgid: str, _locale: str) -> str:
-    return msgid
 
 
 @pytest.fixture

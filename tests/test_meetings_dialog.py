@@ -10,50 +10,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import dialogs_router
-from bot.services import invites
 from dialogs import states
 from storage import participants, projects
-from storage.models import AvailabilityPoll, Meeting, MeetingAttendance, PollAnswer, Role
+from storage.models import AvailabilityPoll, Meeting, MeetingAttendance, PollAnswer
 from storage.types import utcnow
-from tests.conftest import join, settle, tr
+from tests.conftest import (
+    TEAM,
+    button_data,
+    join,
+    make_staff,
+    make_team,
+    no_quiet_hours,
+    press,
+    say,
+    settle,
+    states_with_a_window,
+    tap,
+    tr,
+    update_person,
+)
 
-TEAM = "Carers' voice"
 LONDON = ZoneInfo("Europe/London")
-
-
-async def _team(app) -> tuple[int, str]:
-    async with app.sessions() as session:
-        project = await projects.create_project(session, TEAM, timezone="Europe/London")
-        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
-        await session.commit()
-        return project.id, invite.code
-
-
-async def _make_staff(app, telegram_id: int, project_id: int) -> None:
-    async with app.sessions() as session:
-        person = await participants.get_or_create(session, telegram_id)
-        project = await projects.get_project(session, project_id)
-        await projects.set_role(session, project, person, Role.FACILITATOR)
-        await session.commit()
-
-
-async def _settings(app, telegram_id: int, **fields) -> None:
-    async with app.sessions() as session:
-        person = await participants.get_by_telegram_id(session, telegram_id)
-        for name, value in {"quiet_start": None, "quiet_end": None, **fields}.items():
-            setattr(person, name, value)
-        session.add(person)
-        await session.commit()
-
-
-async def _press(emulator, person, *labels: str) -> None:
-    for label in labels:
-        await settle(emulator, await person.press(label))
-
-
-async def _say(emulator, person, text: str) -> None:
-    await settle(emulator, await person.send_text(text))
 
 
 def _label_containing(person, part: str) -> str:
@@ -64,51 +41,51 @@ async def _choose_day(emulator, fay, day) -> None:
     """On the calendar: go to the day's month if needed, then tap the day."""
     today = utcnow().astimezone(LONDON).date()
     if (day.year, day.month) != (today.year, today.month):
-        await _press(emulator, fay, next(label for label in fay.buttons if label.endswith(">>")))
-    await _press(emulator, fay, str(day.day))
+        await press(emulator, fay, next(label for label in fay.buttons if label.endswith(">>")))
+    await press(emulator, fay, str(day.day))
 
 
 @pytest.fixture
 async def story(emulator, start_bot):
     running = await start_bot()
     app = running.app
-    project_id, code = await _team(app)
-    await _make_staff(app, 6000, project_id)
+    project_id, code = await make_team(app)
+    await make_staff(app, 6000, project_id)
     fay = await join(emulator, 6000)
     ann = await join(emulator, 6001, code=code)
     ola = await join(emulator, 6002, code=code, language="Polski", may_use_name=False)
-    await _settings(app, 6000)
-    await _settings(app, 6001, display_name="Ann")
-    await _settings(app, 6002, timezone="Europe/Warsaw")
+    await no_quiet_hours(app, 6000, 6001, 6002)
+    await update_person(app, 6001, display_name="Ann")
+    await update_person(app, 6002, timezone="Europe/Warsaw")
     return app, fay, ann, ola
 
 
 async def _make_poll(emulator, fay) -> tuple:
     day = utcnow().astimezone(LONDON).date() + timedelta(days=3)
-    await _press(emulator, fay, "Team tools", "Meetings", "Find a meeting time")
+    await press(emulator, fay, "Team tools", "Meetings", "Find a meeting time")
     assert "What is the meeting about?" in fay.last_message.text  # one team: no choice
-    await _say(emulator, fay, "x" * 201)
+    await say(emulator, fay, "x" * 201)
     assert "up to 200 characters" in fay.messages[-2].text
-    await _say(emulator, fay, "Planning day")
-    await _say(emulator, fay, "Room 4, Town Hall")
+    await say(emulator, fay, "Planning day")
+    await say(emulator, fay, "Room 4, Town Hall")
     assert "Times are in Europe/London." in fay.last_message.text
     await _choose_day(emulator, fay, day)
-    await _say(emulator, fay, "25:00")
+    await say(emulator, fay, "25:00")
     assert "Please type a time like 18:30" in fay.messages[-2].text
-    await _press(emulator, fay, "18:00")
+    await press(emulator, fay, "18:00")
     assert "Please offer at least 2 times." in fay.last_message.text
-    await _press(emulator, fay, "Add another time")
+    await press(emulator, fay, "Add another time")
     await _choose_day(emulator, fay, day)
-    await _say(emulator, fay, "7.30pm")  # typed the way people write it
+    await say(emulator, fay, "7.30pm")  # typed the way people write it
     slots = fay.last_message.text
     assert "1. " in slots and "2. " in slots and "18:00–19:00" in slots
-    await _press(emulator, fay, "Next", "1 hour")
-    await _press(emulator, fay, fay.buttons[0])  # the first deadline offered
-    await _press(emulator, fay, "Everyone in the team: 3")
+    await press(emulator, fay, "Next", "1 hour")
+    await press(emulator, fay, fay.buttons[0])  # the first deadline offered
+    await press(emulator, fay, "Everyone in the team: 3")
     invitation = fay.messages[-2].text
     assert f"{TEAM} wants to find a time to meet: Planning day." in invitation
     assert "We will ask Everyone in the team: 2. Send it now?" in fay.last_message.text
-    await _press(emulator, fay, "Send")
+    await press(emulator, fay, "Send")
     assert "Sent. We asked 2 people." in fay.last_message.text
     return day
 
@@ -120,35 +97,35 @@ async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story)
     assert "Answers close on" in ann.last_message.text and ann.buttons == ["Choose times"]
 
     # The same time, each in their own zone: 18:00 in London is 19:00 in Warsaw.
-    await _press(emulator, ann, "Choose times")
-    await _press(emulator, ola, tr("Choose times", "pl"))
+    await press(emulator, ann, "Choose times")
+    await press(emulator, ola, tr("Choose times", "pl"))
     assert "Times are in your time zone, Europe/London." in ann.last_message.text
     assert "Europe/Warsaw" in ola.last_message.text
     ann_slot = _label_containing(ann, "18:00–19:00")
     ola_slot = _label_containing(ola, "19:00–20:00")
     assert ann_slot.startswith("▫️") and ola_slot.startswith("▫️")
 
-    await _press(emulator, ann, ann_slot)
+    await press(emulator, ann, ann_slot)
     assert _label_containing(ann, "18:00–19:00").startswith("✅")
     await settle(emulator, await ann.send_sticker())
     assert "Please use the buttons" in ann.messages[-2].text
-    await _press(emulator, ann, "Anything that would help you come?", "Step-free access")
+    await press(emulator, ann, "Anything that would help you come?", "Step-free access")
     assert "✓ Step-free access" in ann.buttons
-    await _press(emulator, ann, "Something else")
-    await _say(emulator, ann, "A quiet room please")
-    await _press(emulator, ann, "Done", "Done")
+    await press(emulator, ann, "Something else")
+    await say(emulator, ann, "A quiet room please")
+    await press(emulator, ann, "Done", "Done")
     assert "Thank you. We have your answers." in ann.last_message.text
-    await _press(emulator, ola, tr("None of these times suit me", "pl"))
+    await press(emulator, ola, tr("None of these times suit me", "pl"))
 
-    await _press(emulator, fay, "Done")  # back in Meetings, where the new poll is listed
-    await _press(emulator, fay, _label_containing(fay, "Planning day ("))
+    await press(emulator, fay, "Done")  # back in Meetings, where the new poll is listed
+    await press(emulator, fay, _label_containing(fay, "Planning day ("))
     tally = fay.last_message.text
     assert "Answered: 2 of 2." in tally
     assert "✅ 1   🤔 0   ❌ 1" in tally and "✅ 0   🤔 0   ❌ 2" in tally
     assert "Step-free access: 1 (Ann)" in tally and "“A quiet room please”" in tally
-    await _press(emulator, fay, "Choose 1")
+    await press(emulator, fay, "Choose 1")
     assert "We will tell 1 person who said yes or if need be." in fay.last_message.text
-    await _press(emulator, fay, "Yes, choose it")
+    await press(emulator, fay, "Yes, choose it")
     copy = next(m for m in fay.messages if m.document)
     assert copy.document["file_name"] == "meeting.ics"
 
@@ -165,20 +142,20 @@ async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story)
     assert ann.buttons == ["I can come after all"]  # the way back, on the same message
     await app.delivery.run_until_idle()
     assert "Ann cannot come to Planning day on" in fay.last_message.text  # told at once
-    await _say(emulator, fay, "/team")
-    await _press(emulator, fay, "Meetings")
-    await _press(emulator, fay, _label_containing(fay, "Planning day:"))
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Meetings")
+    await press(emulator, fay, _label_containing(fay, "Planning day:"))
     assert "Cannot come now: Ann" in fay.last_message.text
     assert "1 person was told the time." in fay.last_message.text
 
-    await _press(emulator, ann, "I can come after all")
+    await press(emulator, ann, "I can come after all")
     assert ann.buttons == ["I can't come now"]
     await app.delivery.run_until_idle()
     assert "Ann can come to Planning day on" in fay.last_message.text
     assert "after all" in fay.last_message.text
-    await _say(emulator, fay, "/team")
-    await _press(emulator, fay, "Meetings")
-    await _press(emulator, fay, _label_containing(fay, "Planning day:"))
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Meetings")
+    await press(emulator, fay, _label_containing(fay, "Planning day:"))
     assert "Cannot come now" not in fay.last_message.text
 
 
@@ -187,20 +164,20 @@ async def test_a_stale_poll_button_after_the_deadline_is_refused_kindly(emulator
     await _make_poll(emulator, fay)
     await app.delivery.run_until_idle()
     invitation = ann.last_message
-    await _press(emulator, ann, "Choose times")
+    await press(emulator, ann, "Choose times")
     slot = _label_containing(ann, "18:00–19:00")
     async with app.sessions() as session:  # the deadline passes while the window is open
         await session.execute(
             update(AvailabilityPoll).values(deadline=utcnow() - timedelta(minutes=1))
         )
         await session.commit()
-    await _press(emulator, ann, slot)
+    await press(emulator, ann, slot)
     assert "Answers for Planning day closed on" in ann.last_message.text
-    tap = await ann.press_data(invitation.data_for("Choose times"), invitation.message_id)
-    await settle(emulator, tap)
+    pressed = await ann.press_data(invitation.data_for("Choose times"), invitation.message_id)
+    await settle(emulator, pressed)
     assert (
         "answers for this meeting have closed"
-        in emulator.callback_answer(tap["callback_query"]["id"])["text"]
+        in emulator.callback_answer(pressed["callback_query"]["id"])["text"]
     )
     async with app.sessions() as session:
         assert (await session.execute(select(PollAnswer))).first() is None
@@ -211,9 +188,9 @@ async def test_forged_meeting_buttons_change_nothing(emulator, story):
     await _make_poll(emulator, fay)
     await app.delivery.run_until_idle()
     for data in ("mt_poll:999", "mt_cant:1", "mt_can:1", "mt_decide:1", "mt_poll:x"):
-        tap = await ola.press_data(data)
-        await settle(emulator, tap)
-        answer = emulator.callback_answer(tap["callback_query"]["id"])
+        pressed = await ola.press_data(data)
+        await settle(emulator, pressed)
+        answer = emulator.callback_answer(pressed["callback_query"]["id"])
         assert answer is not None and answer.get("show_alert")
     async with app.sessions() as session:
         assert (await session.execute(select(MeetingAttendance))).first() is None
@@ -221,11 +198,7 @@ async def test_forged_meeting_buttons_change_nothing(emulator, story):
 
 
 def test_every_meeting_state_has_a_window_and_staff_dialogs_are_guarded():
-    windows = {
-        window.get_state()
-        for dialog in dialogs_router().sub_routers
-        for window in dialog.windows.values()
-    }
+    windows = states_with_a_window()
     for group in (states.PollCreate, states.Availability, states.MyMeetings, states.MeetingsStaff):
         assert set(group.__states__) <= windows
     assert {states.PollCreate, states.MeetingsStaff} <= set(states.STAFF_STATE_GROUPS)
@@ -236,28 +209,27 @@ async def test_someone_who_keeps_their_name_private_has_one_code_staff_and_they_
     emulator, story
 ):
     from bot.services.meetings import person_code
-    from tests.test_meetings_languages import _data, _tap
 
     app, fay, _ann, ola = story  # Ola did not say we may use her name
     await _make_poll(emulator, fay)
     await app.delivery.run_until_idle()
-    await _press(emulator, ola, tr("Choose times", "pl"))
-    await _press(emulator, ola, _label_containing(ola, "19:00–20:00"))
-    await _press(emulator, ola, tr("Done", "pl"))
-    await _press(emulator, fay, "Done")
-    await _press(emulator, fay, _label_containing(fay, "Planning day ("))
-    await _press(emulator, fay, "Choose 1", "Yes, choose it")
+    await press(emulator, ola, tr("Choose times", "pl"))
+    await press(emulator, ola, _label_containing(ola, "19:00–20:00"))
+    await press(emulator, ola, tr("Done", "pl"))
+    await press(emulator, fay, "Done")
+    await press(emulator, fay, _label_containing(fay, "Planning day ("))
+    await press(emulator, fay, "Choose 1", "Yes, choose it")
     await app.delivery.run_until_idle()
     async with app.sessions() as session:
         code = person_code((await participants.get_by_telegram_id(session, 6002)).id)
 
-    await _say(emulator, ola, "/menu")
-    await _tap(emulator, ola, "my_meetings")
+    await say(emulator, ola, "/menu")
+    await tap(emulator, ola, "my_meetings")
     assert (
         tr("You chose not to share your name. Staff see you as Person {code}.", "pl", code=code)
         in ola.last_message.text
     )
-    cant, message_id = _data(ola, "my_meeting_coming")  # "I can't come to Planning day"
+    cant, message_id = button_data(ola, "my_meeting_coming")  # "I can't come to Planning day"
     for _twice in range(2):  # a repeated tap on the same button changes nothing more
         await settle(emulator, await ola.press_data(cant, message_id))
     assert tr("I can come to {title} after all", "pl", title="Planning day") in ola.buttons
@@ -268,13 +240,13 @@ async def test_someone_who_keeps_their_name_private_has_one_code_staff_and_they_
     async with app.sessions() as session:  # the meeting took place
         await session.execute(update(Meeting).values(starts_at=utcnow() - timedelta(hours=2)))
         await session.commit()
-    await _say(emulator, fay, "/team")
-    await _press(emulator, fay, "Meetings")
-    await _press(emulator, fay, _label_containing(fay, "Planning day:"))
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Meetings")
+    await press(emulator, fay, _label_containing(fay, "Planning day:"))
     assert f"Cannot come now: Person {code}" in fay.last_message.text
-    await _press(emulator, fay, "Who came")
+    await press(emulator, fay, "Who came")
     assert "▫️ Ann" in fay.buttons and f"▫️ Person {code}" in fay.buttons
-    await _press(emulator, fay, f"▫️ Person {code}")
+    await press(emulator, fay, f"▫️ Person {code}")
     assert f"✅ Person {code}" in fay.buttons
 
 
@@ -298,10 +270,10 @@ async def test_staff_page_through_older_polls(emulator, story):
                 )
             )
         await session.commit()
-    await _say(emulator, fay, "/team")
-    await _press(emulator, fay, "Meetings")
+    await say(emulator, fay, "/team")
+    await press(emulator, fay, "Meetings")
     assert "Poll 8 (" in " ".join(fay.buttons) and "Poll 0 (" not in " ".join(fay.buttons)
-    await _press(emulator, fay, "Older")
+    await press(emulator, fay, "Older")
     assert "Poll 0 (" in " ".join(fay.buttons) and "Older" not in fay.buttons
-    await _press(emulator, fay, "Newer")
+    await press(emulator, fay, "Newer")
     assert "Poll 8 (" in " ".join(fay.buttons)

@@ -8,113 +8,101 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram_dialog.utils import CB_SEP
 from aiogram_dialog.widgets.kbd.calendar_kbd import raw_from_date
 from sqlalchemy import update
 
 from storage.models import AvailabilityPoll, Meeting
 from storage.types import utcnow
-from tests.conftest import join, settle
-from tests.test_meetings_dialog import _make_staff, _settings, _team
+from tests.conftest import (
+    button_data,
+    join,
+    make_staff,
+    make_team,
+    no_quiet_hours,
+    settle,
+    tap,
+    update_person,
+)
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg", "pl": "Polski", "ar": "العربية"}
 
 
-def _data(person, widget: str, item: str | None = None) -> tuple[str, int]:
-    """Callback data and message of the newest button of this widget (and item)."""
-    for message in reversed(person.messages):
-        for row in message.callback_data:
-            for data in row:
-                if not data or CB_SEP not in data:
-                    continue
-                own = data.split(CB_SEP, 1)[1]
-                name, _sep, value = own.partition(":")
-                if name == widget and (item is None or value == item):
-                    return data, message.message_id
-    raise AssertionError(f"no button {widget}:{item} on screen")
-
-
-async def _tap(emulator, person, widget: str, item: str | None = None) -> None:
-    data, message_id = _data(person, widget, item)
-    await settle(emulator, await person.press_data(data, message_id))
-
-
 def _shows(person, widget: str) -> None:
-    _data(person, widget)  # the window rendered, with its buttons
+    button_data(person, widget)  # the window rendered, with its buttons
 
 
 @pytest.mark.parametrize("code", list(LANGUAGES))
 async def test_every_meetings_window_renders_in_each_language(emulator, start_bot, code):
     running = await start_bot()
     app = running.app
-    project_id, invite = await _team(app)
-    await _make_staff(app, 7000, project_id)
+    project_id, invite = await make_team(app)
+    await make_staff(app, 7000, project_id)
     fay = await join(emulator, 7000, language=LANGUAGES[code], language_code=code)
     ann = await join(emulator, 7001, language=LANGUAGES[code], language_code=code, code=invite)
-    await _settings(app, 7000)
-    await _settings(app, 7001, display_name="Ann")
+    await no_quiet_hours(app, 7000, 7001)
+    await update_person(app, 7001, display_name="Ann")
     day = utcnow().astimezone(ZoneInfo("Europe/London")).date() + timedelta(days=3)
 
     await settle(emulator, await fay.send_text("/team"))
-    await _tap(emulator, fay, "staff_meetings")
-    await _tap(emulator, fay, "staff_new_poll")
+    await tap(emulator, fay, "staff_meetings")
+    await tap(emulator, fay, "staff_new_poll")
     _shows(fay, "title_back")
     await settle(emulator, await fay.send_text("Plan"))
     await settle(emulator, await fay.send_text("Room 4"))
     _shows(fay, "day_back")
     for minutes in ("1080", "1140"):
         await _calendar_day(emulator, fay, day)
-        await _tap(emulator, fay, "poll_time", minutes)
+        await tap(emulator, fay, "poll_time", minutes)
         _shows(fay, "slots_back")
         if minutes == "1080":
-            await _tap(emulator, fay, "add_slot")
-    await _tap(emulator, fay, "slots_next")
-    await _tap(emulator, fay, "poll_duration", "60")
-    await _tap(emulator, fay, "poll_deadline")
-    await _tap(emulator, fay, "poll_audience", "project")
-    await _tap(emulator, fay, "publish")
+            await tap(emulator, fay, "add_slot")
+    await tap(emulator, fay, "slots_next")
+    await tap(emulator, fay, "poll_duration", "60")
+    await tap(emulator, fay, "poll_deadline")
+    await tap(emulator, fay, "poll_audience", "project")
+    await tap(emulator, fay, "publish")
     _shows(fay, "__cancel__")
 
     await app.delivery.run_until_idle()
     await settle(emulator, await ann.press_data("mt_poll:1", ann.last_message.message_id))
-    await _tap(emulator, ann, "availability_slot")
-    await _tap(emulator, ann, "needs")
-    await _tap(emulator, ann, "availability_need", "other")
+    await tap(emulator, ann, "availability_slot")
+    await tap(emulator, ann, "needs")
+    await tap(emulator, ann, "availability_need", "other")
     _shows(ann, "note_skip")
-    await _tap(emulator, ann, "note_skip")
-    await _tap(emulator, ann, "needs_done")
-    await _tap(emulator, ann, "answers_done")
+    await tap(emulator, ann, "note_skip")
+    await tap(emulator, ann, "needs_done")
+    await tap(emulator, ann, "answers_done")
     _shows(ann, "thanks_done")
     await settle(emulator, await ann.send_text("/menu"))
-    await _tap(emulator, ann, "my_meetings")
-    await _tap(emulator, ann, "my_poll")
+    await tap(emulator, ann, "my_meetings")
+    await tap(emulator, ann, "my_poll")
     _shows(ann, "answers_done")
 
     await settle(emulator, await fay.send_text("/team"))
-    await _tap(emulator, fay, "staff_meetings")
-    await _tap(emulator, fay, "staff_poll")
-    await _tap(emulator, fay, "staff_choose_slot")
-    await _tap(emulator, fay, "decide")
+    await tap(emulator, fay, "staff_meetings")
+    await tap(emulator, fay, "staff_poll")
+    await tap(emulator, fay, "staff_choose_slot")
+    await tap(emulator, fay, "decide")
     assert any(m.document for m in fay.messages)
-    await _tap(emulator, fay, "move")
+    await tap(emulator, fay, "move")
     _shows(fay, "move_back")
-    await _tap(emulator, fay, "move_back")
-    await _tap(emulator, fay, "cancel")
-    await _tap(emulator, fay, "cancel_back")
+    await tap(emulator, fay, "move_back")
+    await tap(emulator, fay, "cancel")
+    await tap(emulator, fay, "cancel_back")
     async with app.sessions() as session:  # the meeting took place; answers have closed
         await session.execute(update(Meeting).values(starts_at=utcnow() - timedelta(hours=2)))
         await session.execute(
             update(AvailabilityPoll).values(deadline=utcnow() - timedelta(days=1))
         )
         await session.commit()
-    await _tap(emulator, fay, "meeting_back")
-    await _tap(emulator, fay, "staff_meeting")
-    await _tap(emulator, fay, "attendance")
-    await _tap(emulator, fay, "staff_attended")
+    await tap(emulator, fay, "meeting_back")
+    await tap(emulator, fay, "staff_meeting")
+    await tap(emulator, fay, "attendance")
+    await tap(emulator, fay, "staff_attended")
     assert "✅" in " ".join(fay.buttons)
 
     await settle(emulator, await ann.send_text("/menu"))
-    await _tap(emulator, ann, "my_meetings")
+    await tap(emulator, ann, "my_meetings")
     _shows(ann, "__cancel__")
     # (A handler that answered a tap kindly is answered once more by aiogram-dialog: expected.)
     refused = [
@@ -127,7 +115,7 @@ async def test_every_meetings_window_renders_in_each_language(emulator, start_bo
 
 async def _calendar_day(emulator, fay, day) -> None:
     try:
-        await _tap(emulator, fay, "poll_day", str(raw_from_date(day)))
+        await tap(emulator, fay, "poll_day", str(raw_from_date(day)))
     except AssertionError:  # another month is showing: move on one month first
         data, message_id = next(
             (d, m.message_id)
@@ -137,4 +125,4 @@ async def _calendar_day(emulator, fay, day) -> None:
             if d and d.endswith("poll_day:+")
         )
         await settle(emulator, await fay.press_data(data, message_id))
-        await _tap(emulator, fay, "poll_day", str(raw_from_date(day)))
+        await tap(emulator, fay, "poll_day", str(raw_from_date(day)))

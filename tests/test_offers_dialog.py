@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.app import dialogs_router
-from bot.services import invites
 from dialogs import states
 from storage import participants, projects
 from storage import reciprocity as store
@@ -22,47 +20,21 @@ from storage.models import (
     ReciprocityClaim,
     ReciprocityOffer,
     ReciprocityOfferText,
-    Role,
 )
-from tests.conftest import join, settle, tr
+from tests.conftest import (
+    TEAM,
+    add_offer,
+    got,
+    make_team,
+    press,
+    say,
+    settle,
+    states_with_a_window,
+    team_with_people,
+    tr,
+)
 
-TEAM = "Carers' voice"
 FAY = 7000
-
-
-async def _team(app, name: str = TEAM) -> tuple[int, str]:
-    async with app.sessions() as session:
-        project = await projects.create_project(session, name)
-        invite = await invites.create_invite(session, project, Role.PARTICIPANT)
-        await session.commit()
-        return project.id, invite.code
-
-
-async def _staff(app, telegram_id: int, *project_ids: int) -> None:
-    async with app.sessions() as session:
-        person = await participants.get_or_create(session, telegram_id)
-        for project_id in project_ids:
-            project = await projects.get_project(session, project_id)
-            await projects.set_role(session, project, person, Role.FACILITATOR)
-        await session.commit()
-
-
-async def _no_quiet_hours(app, *telegram_ids: int) -> None:
-    async with app.sessions() as session:
-        for telegram_id in telegram_ids:
-            person = await participants.get_by_telegram_id(session, telegram_id)
-            person.quiet_start = person.quiet_end = None
-            session.add(person)
-        await session.commit()
-
-
-async def _press(emulator, person, *labels: str) -> None:
-    for label in labels:
-        await settle(emulator, await person.press(label))
-
-
-async def _say(emulator, person, text: str) -> None:
-    await settle(emulator, await person.send_text(text))
 
 
 def _first_request(person) -> str:
@@ -71,64 +43,38 @@ def _first_request(person) -> str:
     return screen.labels[0]
 
 
-def _got(person, start: str) -> list:
-    return [m for m in person.messages if m.body.startswith(start)]
-
-
-async def _team_with_people(emulator, app, members: dict[int, str], **join_options):
-    project_id, code = await _team(app)
-    await _staff(app, FAY, project_id)
-    fay = await join(emulator, FAY)
-    people = {}
-    for telegram_id, language in members.items():
-        people[telegram_id] = await join(
-            emulator, telegram_id, language=language, code=code, **join_options
-        )
-    await _no_quiet_hours(app, FAY, *members)
-    return project_id, fay, people
-
-
-async def _offer(app, project_id: int, title: str, **fields) -> int:
-    fields.setdefault("kind", OfferKind.TRAINING)
-    async with app.sessions() as session:
-        offer = ReciprocityOffer(project_id=project_id, source_locale="en", **fields)
-        await store.add_offer(session, offer, {"en": (title, "")})
-        await session.commit()
-        return offer.id
-
-
 async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     emulator, start_bot, caplog
 ):
     caplog.set_level(logging.ERROR)
     running = await start_bot()
     engine = running.app.delivery
-    _, fay, people = await _team_with_people(
-        emulator, running.app, {7001: "English", 7002: "Cymraeg"}
+    _, fay, people = await team_with_people(
+        emulator, running.app, {7001: "English", 7002: "Cymraeg"}, facilitator=FAY
     )
     amy, bryn = people.values()
 
-    await _press(emulator, fay, "Team tools", "Thank-you offers")
+    await press(emulator, fay, "Team tools", "Thank-you offers")
     assert f"{TEAM} has no thank-you offers yet." in fay.last_message.text  # one team: no choice
-    await _press(emulator, fay, "Post a new offer", "Training")
-    await _say(emulator, fay, "x" * 121)
+    await press(emulator, fay, "Post a new offer", "Training")
+    await say(emulator, fay, "x" * 121)
     assert "up to 120 characters. Yours has 121." in fay.messages[-2].text
     await settle(emulator, await fay.send_sticker())
     assert "Please type a short title in words." in fay.messages[-2].text
-    await _say(emulator, fay, "First aid course")
-    await _say(emulator, fay, "A free day course in Cardiff, with lunch.")
-    await _say(emulator, fay, "none")
+    await say(emulator, fay, "First aid course")
+    await say(emulator, fay, "A free day course in Cardiff, with lunch.")
+    await say(emulator, fay, "none")
     assert "Please type a whole number" in fay.messages[-2].text
-    await _press(emulator, fay, "1", "No closing day", "Everyone in the team")
+    await press(emulator, fay, "1", "No closing day", "Everyone in the team")
     assert "Cymraeg: people see the original" in fay.last_message.text
-    await _press(emulator, fay, "Write the Cymraeg version")
-    await _say(emulator, fay, "Cwrs cymorth cyntaf")
-    await _press(emulator, fay, "Skip")
+    await press(emulator, fay, "Write the Cymraeg version")
+    await say(emulator, fay, "Cwrs cymorth cyntaf")
+    await press(emulator, fay, "Skip")
     assert "Cymraeg: its own version" in fay.last_message.text
-    await _press(emulator, fay, "Next")
+    await press(emulator, fay, "Next")
     summary = fay.last_message.text
     assert "Post this offer?" in summary and "First aid course" in summary and "1 place." in summary
-    await _press(emulator, fay, "Post it and tell the team")
+    await press(emulator, fay, "Post it and tell the team")
     assert "First aid course" in fay.last_message.text and "1 place left." in fay.last_message.text
 
     await engine.run_until_idle()
@@ -137,12 +83,12 @@ async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     assert told.buttons == [["See the offer"]]
     assert "“Cwrs cymorth cyntaf”" in bryn.last_message.text  # their own version's title
 
-    await _press(emulator, bryn, tr("See the offer", "cy"))  # Bryn reads it first...
+    await press(emulator, bryn, tr("See the offer", "cy"))  # Bryn reads it first...
     assert "Cwrs cymorth cyntaf" in bryn.last_message.text
     assert tr("Ask for this", "cy") in bryn.buttons
-    await _press(emulator, amy, "See the offer", "Ask for this")
+    await press(emulator, amy, "See the offer", "Ask for this")
     assert "Ask the team for “First aid course”?" in amy.last_message.text
-    await _press(emulator, amy, "Yes, ask")
+    await press(emulator, amy, "Yes, ask")
     assert "Your request is with the team." in amy.messages[-2].text
     assert "Your request: Asked, waiting for the team" in amy.last_message.text
 
@@ -152,30 +98,31 @@ async def test_an_offer_is_posted_told_to_the_team_and_its_last_place_goes_once(
     answer = emulator.callback_answer(update["callback_query"]["id"])
     sorry = "Sorry, all the places are taken now. Thank you for asking."
     assert tr(sorry, "cy") in answer["text"]
-    await _say(emulator, bryn, "/offers")
-    await _press(emulator, bryn, tr("Training", "cy") + ": Cwrs cymorth cyntaf")
+    await say(emulator, bryn, "/offers")
+    await press(emulator, bryn, tr("Training", "cy") + ": Cwrs cymorth cyntaf")
     assert tr("All places are taken.", "cy") in bryn.last_message.text
     assert tr("Ask for this", "cy") not in bryn.buttons
 
     # The facilitator approves; a second tap on the same button sends nothing more.
-    await _press(emulator, fay, "Back")
-    await _press(emulator, fay, "First aid course • 1 to review", "Requests to review: 1")
-    await _press(emulator, fay, _first_request(fay))
+    await press(emulator, fay, "Back")
+    await press(emulator, fay, "First aid course • 1 to review", "Requests to review: 1")
+    await press(emulator, fay, _first_request(fay))
     assert "Now: Asked, waiting for the team" in fay.last_message.text
     screen = fay.last_message
     approve = screen.data_for("Yes, approve")
-    await _press(emulator, fay, "Yes, approve")
+    await press(emulator, fay, "Yes, approve")
     again = await fay.press_data(approve, message_id=screen.message_id)
     await settle(emulator, again)
     assert emulator.callback_answer(again["callback_query"]["id"])["text"] == (
         "This request was already answered."
     )
-    await _press(emulator, fay, "Mark as given")
+    await press(emulator, fay, "Mark as given")
     await engine.run_until_idle()
-    assert len(_got(amy, "Good news: the team said yes")) == 1
-    assert len(_got(amy, "“First aid course” has been given to you.")) == 1
-    assert _got(bryn, "Good news") == []
-    assert len(_got(fay, "Someone asked for “First aid course”.")) == 1  # Amy's; not Bryn's
+    assert len(got(amy, "Good news: the team said yes", starting=True)) == 1
+    assert len(got(amy, "“First aid course” has been given to you.", starting=True)) == 1
+    assert got(bryn, "Good news", starting=True) == []
+    asked = got(fay, "Someone asked for “First aid course”.", starting=True)
+    assert len(asked) == 1  # Amy's; not Bryn's
     async with running.app.sessions() as session:
         claim = (await session.execute(select(ReciprocityClaim))).scalar_one()
     assert claim.state == claim.told_state == ClaimState.FULFILLED
@@ -187,66 +134,66 @@ async def test_travel_expenses_take_an_amount_and_a_receipt_and_a_decline_gives_
 ):
     running = await start_bot()
     engine = running.app.delivery
-    project_id, fay, people = await _team_with_people(
-        emulator, running.app, {7011: "English"}, name="Cai"
+    project_id, fay, people = await team_with_people(
+        emulator, running.app, {7011: "English"}, facilitator=FAY, name="Cai"
     )
     cai = people[7011]
-    await _offer(running.app, project_id, "Bus fares to meetings", kind=OfferKind.TRAVEL)
+    await add_offer(running.app, project_id, "Bus fares to meetings", kind=OfferKind.TRAVEL)
 
-    await _say(emulator, cai, "/offers")
-    await _press(emulator, cai, "Travel expenses: Bus fares to meetings")
+    await say(emulator, cai, "/offers")
+    await press(emulator, cai, "Travel expenses: Bus fares to meetings")
     assert "Money or vouchers can affect some benefits." in cai.last_message.text
     assert "Citizens Advice" in cai.last_message.text
-    await _press(emulator, cai, "Ask for this")
+    await press(emulator, cai, "Ask for this")
     assert "Type the amount, like £12.50." in cai.last_message.text
     for odd in ("twelve pounds", "-3", "4.805"):
-        await _say(emulator, cai, odd)
+        await say(emulator, cai, odd)
         assert "Sorry, I could not read that amount." in cai.messages[-2].text
-    await _say(emulator, cai, "99999")  # a slip of the finger: said plainly, not "unreadable"
+    await say(emulator, cai, "99999")  # a slip of the finger: said plainly, not "unreadable"
     assert "That is more than £1,000.00. Please check the amount." in cai.messages[-2].text
-    await _say(emulator, cai, "£4.80")
+    await say(emulator, cai, "£4.80")
     await settle(emulator, await cai.send_sticker())
     assert "Please send a photo or a PDF of the receipt, or tap Skip." in cai.messages[-2].text
     await settle(emulator, await cai.send_photo())
     assert "Ask the team for £4.80 travel expenses?" in cai.last_message.text
     assert "With your receipt." in cai.last_message.text
-    await _press(emulator, cai, "Yes, ask")
+    await press(emulator, cai, "Yes, ask")
 
     # Fay is told someone asked (no name on her lock screen), with a button to the requests.
     await engine.run_until_idle()
-    asked = _got(fay, "Someone asked for “Bus fares to meetings”.")
+    asked = got(fay, "Someone asked for “Bus fares to meetings”.", starting=True)
     assert len(asked) == 1 and "Cai" not in asked[0].text
     assert asked[0].buttons == [["See the requests"]]
-    await _press(emulator, fay, "See the requests")
+    await press(emulator, fay, "See the requests")
     assert "Requests waiting for you." in fay.last_message.text
     assert _first_request(fay) == "Cai: Asked, waiting for the team (£4.80)"
-    await _press(emulator, fay, _first_request(fay), "See the receipt")
+    await press(emulator, fay, _first_request(fay), "See the receipt")
     assert fay.messages[-2].photo is not None
-    await _press(emulator, fay, "Decline")
-    await _say(emulator, fay, "   ")
+    await press(emulator, fay, "Decline")
+    await say(emulator, fay, "   ")
     assert "Please type a short reason." in fay.messages[-2].text
-    await _say(emulator, fay, "Please bring the ticket to the next meeting.")
+    await say(emulator, fay, "Please bring the ticket to the next meeting.")
     assert "Declined." in fay.messages[-2].text
     await engine.run_until_idle()
-    declined = _got(cai, "The team could not say yes to your request for “Bus fares")
+    declined = got(cai, "The team could not say yes to your request for “Bus fares", starting=True)
     assert len(declined) == 1
     assert "They said: Please bring the ticket to the next meeting." in declined[0].text
-    await _press(emulator, cai, "See the offer")
+    await press(emulator, cai, "See the offer")
     assert "The team said: Please bring the ticket" in cai.last_message.text
 
     # "Not this time" is not "never": Cai asks again, with the e-ticket as a PDF file.
-    await _press(emulator, cai, "Ask for this")
-    await _say(emulator, cai, "4.80")
+    await press(emulator, cai, "Ask for this")
+    await say(emulator, cai, "4.80")
     await settle(emulator, await cai.send_document("notes.txt", b"hello", "text/plain"))
     assert "Please send a photo or a PDF of the receipt" in cai.messages[-2].text
     await settle(emulator, await cai.send_document("e-ticket.pdf"))
-    await _press(emulator, cai, "Yes, ask")
+    await press(emulator, cai, "Yes, ask")
     assert "Your request: Asked, waiting for the team" in cai.last_message.text
     await engine.run_until_idle()
     # Within the hour Fay is not told again; the list shows the request.
-    assert len(_got(fay, "Someone asked for")) == 1
-    await _press(emulator, fay, "Back")
-    await _press(emulator, fay, _first_request(fay), "See the receipt")
+    assert len(got(fay, "Someone asked for", starting=True)) == 1
+    await press(emulator, fay, "Back")
+    await press(emulator, fay, _first_request(fay), "See the receipt")
     assert fay.messages[-2].document["file_name"] == "e-ticket.pdf"
     async with running.app.sessions() as session:
         claim = (await session.execute(select(ReciprocityClaim))).scalar_one()
@@ -255,11 +202,11 @@ async def test_travel_expenses_take_an_amount_and_a_receipt_and_a_decline_gives_
 
 async def test_an_offer_for_people_who_came_to_meetings_is_not_open_to_others(emulator, start_bot):
     running = await start_bot()
-    project_id, _fay, people = await _team_with_people(
-        emulator, running.app, {7021: "English", 7022: "English"}
+    project_id, _fay, people = await team_with_people(
+        emulator, running.app, {7021: "English", 7022: "English"}, facilitator=FAY
     )
     dee, eve = people.values()
-    await _offer(
+    await add_offer(
         running.app, project_id, "Reference letter", kind=OfferKind.REFERENCE, min_meetings=1
     )
     async with running.app.sessions() as session:
@@ -274,22 +221,24 @@ async def test_an_offer_for_people_who_came_to_meetings_is_not_open_to_others(em
         )
         await session.commit()
 
-    await _say(emulator, dee, "/offers")
-    await _press(emulator, dee, "Reference: Reference letter")
+    await say(emulator, dee, "/offers")
+    await press(emulator, dee, "Reference: Reference letter")
     assert "For people who came to at least 1 meeting." in dee.last_message.text
     assert "for people who came to more meetings" in dee.last_message.text
     assert "Ask for this" not in dee.buttons
-    await _say(emulator, eve, "/offers")
-    await _press(emulator, eve, "Reference: Reference letter", "Ask for this", "Yes, ask")
+    await say(emulator, eve, "/offers")
+    await press(emulator, eve, "Reference: Reference letter", "Ask for this", "Yes, ask")
     assert "Your request is with the team." in eve.messages[-2].text
 
 
 async def test_a_forged_offer_button_gets_a_kind_answer(emulator, start_bot):
     running = await start_bot()
-    other_id, _ = await _team(running.app, "Youth panel")
-    _, _fay, people = await _team_with_people(emulator, running.app, {7031: "English"})
+    other_id, _ = await make_team(running.app, "Youth panel")
+    _, _fay, people = await team_with_people(
+        emulator, running.app, {7031: "English"}, facilitator=FAY
+    )
     gus = people[7031]
-    elsewhere = await _offer(running.app, other_id, "Not for you")
+    elsewhere = await add_offer(running.app, other_id, "Not for you")
     for data in (f"rw_offer:{elsewhere}", "rw_offer:99999", "rw_offer:abc"):
         update = await gus.press_data(data, message_id=gus.last_message.message_id)
         await settle(emulator, update)
@@ -313,11 +262,7 @@ async def test_a_forged_offer_button_gets_a_kind_answer(emulator, start_bot):
 
 
 def test_every_offer_state_has_a_window_and_staff_dialogs_are_guarded():
-    windows = {
-        window.get_state()
-        for dialog in dialogs_router().sub_routers
-        for window in dialog.windows.values()
-    }
+    windows = states_with_a_window()
     for group in (states.Offers, states.Rewards, states.MyContribution, states.LogActivity):
         assert set(group.__states__) <= windows
     assert states.Offers in states.STAFF_STATE_GROUPS

@@ -10,12 +10,18 @@ import sys
 import pytest
 from aiogram_dialog import StartMode
 
-from bot.app import dialogs_router
 from bot.i18n import create_i18n
 from dialogs import states
 from storage import audit, participants, projects
 from storage.models import Role
-from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_database_url, join, settle
+from tests.conftest import (
+    POSTGRES_URL,
+    REDIS_URL,
+    fresh_database_url,
+    join,
+    settle,
+    states_with_a_window,
+)
 
 MENU = "Main menu. What would you like to do?"
 
@@ -114,11 +120,7 @@ async def test_telegram_refuses_nothing_the_bot_sends_on_the_first_path(emulator
 def test_every_state_has_a_window():
     from aiogram.fsm.state import StatesGroup
 
-    windows = {
-        window.get_state()
-        for dialog in dialogs_router().sub_routers
-        for window in dialog.windows.values()
-    }
+    windows = states_with_a_window()
     groups = [
         group
         for group in vars(states).values()

@@ -16,14 +16,21 @@ from storage import feedback as store
 from storage import participants
 from storage.models import OutboxDelivery, OutboxKind, OutboxMessage, YouSaidWeDidReply
 from storage.types import utcnow
-from tests.conftest import join, settle, tr
-from tests.test_feedback import give_feedback, make_staff, no_quiet_hours, press, say, team
+from tests.conftest import (
+    FEEDBACK_TOPICS,
+    give_feedback,
+    join,
+    make_staff,
+    make_team,
+    no_quiet_hours,
+    press,
+    say,
+    settle,
+    tr,
+    untranslated,
+)
 
 HEARD = "You said: Buses are late."
-
-
-def english(msgid: str, _locale: str) -> str:
-    return msgid
 
 
 def heard(person, text: str = HEARD) -> list:
@@ -68,7 +75,7 @@ async def test_an_update_reaches_exactly_those_whose_feedback_it_answers_once_ea
     emulator, start_bot
 ):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7100, project_id)
     fay = await join(emulator, 7100)
     amy = await join(emulator, 7001, code=code)
@@ -112,7 +119,7 @@ async def test_an_update_reaches_exactly_those_whose_feedback_it_answers_once_ea
 
 async def test_a_status_change_reaches_them_again_and_their_reply_is_stored(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7101, project_id)
     fay = await join(emulator, 7101)
     amy = await join(emulator, 7004, code=code)
@@ -160,7 +167,7 @@ async def test_a_status_change_reaches_them_again_and_their_reply_is_stored(emul
 
 async def test_people_browse_past_updates_with_the_updates_command(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7102, project_id)
     await join(emulator, 7102)
     amy = await join(emulator, 7006, code=code)
@@ -176,7 +183,7 @@ async def test_people_browse_past_updates_with_the_updates_command(emulator, sta
             to_whole_project=True,
             versions={"cy": {"you_said": "Mae bysiau'n hwyr.", "we_did": "Amserlen newydd."}},
         )
-        await we_did.publish(session, fay, draft, now=utcnow(), translate=english)
+        await we_did.publish(session, fay, draft, now=utcnow(), translate=untranslated)
         await session.commit()
     await say(emulator, amy, "/updates")
     [label] = [b for b in amy.buttons if "Buses are late." in b]
@@ -193,7 +200,7 @@ async def test_people_browse_past_updates_with_the_updates_command(emulator, sta
 
 async def test_a_participant_who_paused_gets_nothing_until_the_pause_ends(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7103, project_id)
     await join(emulator, 7103)
     amy = await join(emulator, 7007, code=code)
@@ -211,9 +218,9 @@ async def test_a_participant_who_paused_gets_nothing_until_the_pause_ends(emulat
             we_did="A new timetable.",
             theme_id=theme_id,
         )
-        published = await we_did.publish(session, fay, draft, now=utcnow(), translate=english)
+        published = await we_did.publish(session, fay, draft, now=utcnow(), translate=untranslated)
         await we_did.change_status(
-            session, fay, published.update.id, "done", now=utcnow(), translate=english
+            session, fay, published.update.id, "done", now=utcnow(), translate=untranslated
         )
         await session.commit()
     await running.app.delivery.run_until_idle()
@@ -247,7 +254,7 @@ async def test_staff_are_reminded_once_of_a_promise_past_its_date(sessions):
             we_did="A new timetable.",
             due_on=(today - timedelta(days=2)).isoformat(),
         )
-        published = await we_did.publish(session, fay, draft, now=utcnow(), translate=english)
+        published = await we_did.publish(session, fay, draft, now=utcnow(), translate=untranslated)
         fay_id = fay.id
         await session.commit()
 
@@ -276,14 +283,14 @@ async def test_staff_are_reminded_once_of_a_promise_past_its_date(sessions):
         update.due_on = today - timedelta(days=1)
         session.add(update)
         await session.commit()
-        done = await we_did.remind_overdue(session, now, english)
+        done = await we_did.remind_overdue(session, now, untranslated)
         await session.commit()
     assert done == 1
 
 
 async def test_a_reason_why_not_reaches_each_language_it_was_written_in(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7104, project_id)
     fay = await join(emulator, 7104)
     bryn = await join(emulator, 7008, code=code, language="Cymraeg", language_code="cy")
@@ -320,7 +327,7 @@ async def test_feedback_linked_after_publishing_reaches_only_those_not_yet_told(
     emulator, start_bot
 ):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7105, project_id)
     fay = await join(emulator, 7105)
     amy = await join(emulator, 7009, code=code)
@@ -353,7 +360,7 @@ async def test_feedback_linked_after_publishing_reaches_only_those_not_yet_told(
 
 async def test_staff_correct_an_update_without_sending_it_again(emulator, start_bot):
     running = await start_bot()
-    project_id, code = await team(running.app)
+    project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
     await make_staff(running.app, 7106, project_id)
     fay = await join(emulator, 7106)
     amy = await join(emulator, 7011, code=code)
