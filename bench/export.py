@@ -112,6 +112,7 @@ async def child_export(database: Path, fmt: str, out: Path) -> dict:
                 exports.ExportRequest(1, ("feedback",), exports.Format(fmt)),
                 out,
                 secret=b"bench" * 8,
+                workers=exports.parallel.cores(),
             )
             await session.rollback()  # the benchmark keeps no audit entries
     finally:

@@ -80,6 +80,7 @@ async def export(
                     directory,
                     secret=exports.load_secret(settings.data_dir),
                     progress=bar if (bar := ProgressBar()).shown else None,  # counting costs a pass
+                    workers=exports.parallel.cores(),
                 )
             except exports.UnknownProject:
                 raise ConfigError(

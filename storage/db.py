@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -153,7 +151,10 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection=None):
+    # Imported here: Alembic (with Mako) is only needed to migrate, not to read or export.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -175,8 +176,12 @@ async def _migrate(engine: AsyncEngine, step) -> None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to `revision`; safe to run on every start."""
+    from alembic import command
+
     await _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
     await _migrate(engine, lambda config: command.downgrade(config, revision))

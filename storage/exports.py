@@ -365,6 +365,41 @@ def reads_raw(session: AsyncSession) -> bool:
     return bind.dialect.name == "sqlite" and bind.dialect.driver == "aiosqlite"
 
 
+def raw_query(dialect: Any, statement: Select) -> tuple[str, list[Any]]:
+    """The statement as the driver runs it: its SQL and its parameters, in order."""
+    compiled = statement.compile(dialect=dialect)
+    named = compiled.construct_params()
+    parameters = []
+    for name in compiled.positiontup or ():
+        value = named[name]
+        process = compiled.binds[name].type.bind_processor(dialect)
+        parameters.append(process(value) if process else value)
+    return compiled.string, parameters
+
+
+def database_file(session: AsyncSession) -> str | None:
+    """The SQLite file the session reads (other processes may open it too); None elsewhere."""
+    url = session.get_bind().url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
+async def id_span(session: AsyncSession, statement: Select) -> tuple[int | None, int | None]:
+    """The lowest and highest id of the table the statement reads (its first column), from
+    the primary key at once; the statement's own rows lie between, and may be fewer."""
+    first = statement.selected_columns[0]
+    lowest = select(func.min(first)).scalar_subquery()
+    highest = select(func.max(first)).scalar_subquery()
+    return tuple((await session.execute(select(lowest, highest))).one())
+
+
+def ids_between(statement: Select, lowest: int, highest: int) -> Select:
+    """The statement's rows whose id (the first column) is from `lowest` to `highest`."""
+    first = statement.selected_columns[0]
+    return statement.where(first >= lowest, first <= highest)
+
+
 async def stream_raw(
     session: AsyncSession, statement: Select, batch_rows: int = RAW_BATCH_ROWS
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
@@ -373,19 +408,12 @@ async def stream_raw(
     the driver's. Through the session's own connection, so it reads what the session has
     written and stays in its transaction."""
     connection = await session.connection()
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect)
-    named = compiled.construct_params()
-    parameters = []
-    for name in compiled.positiontup or ():
-        value = named[name]
-        process = compiled.binds[name].type.bind_processor(dialect)
-        parameters.append(process(value) if process else value)
+    sql, parameters = raw_query(connection.dialect, statement)
     driver = (await connection.get_raw_connection()).driver_connection  # aiosqlite
     text_factory = driver.text_factory
     driver.text_factory = bytes  # bytes straight into the file: no decoding and encoding again
     try:
-        cursor = await driver.execute(compiled.string, parameters)
+        cursor = await driver.execute(sql, parameters)
         try:
             while batch := await cursor.fetchmany(batch_rows):
                 yield batch

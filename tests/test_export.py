@@ -480,10 +480,12 @@ def test_coproduce_export_writes_the_files_and_counts_the_rows(tmp_path, monkeyp
 
 @pytest.mark.parametrize("timezone", ["Europe/London", "Asia/Kolkata", "Australia/Lord_Howe"])
 async def test_on_sqlite_the_fast_csv_is_byte_for_byte_the_general_one(
-    sessions, tmp_path, timezone
+    sessions, tmp_path, timezone, monkeypatch
 ):
-    """Big CSV exports on SQLite skip SQLAlchemy's per-row work and write lines directly; the
-    files must be exactly what every other database gets, for every kind and every rule."""
+    """Big CSV exports on SQLite skip SQLAlchemy's per-row work and write lines directly, and
+    the biggest are written by several processes at once, a range of rows each; the files
+    must be exactly what every other database gets, for every kind and every rule."""
+    from bot.services.exports import parallel
     from storage.models import (
         AccessNeed,
         AvailabilityPoll,
@@ -600,23 +602,41 @@ async def test_on_sqlite_the_fast_csv_is_byte_for_byte_the_general_one(
                     meeting_id=meeting.id, participant_id=person.id, attended=number % 2 == 0
                 )
             )
-        await session.flush()
-        if session.get_bind().dialect.name == "sqlite":
+        await session.commit()  # the parallel path's workers read the database file
+        on_sqlite = session.get_bind().dialect.name == "sqlite"
+        if on_sqlite:
             assert queries.reads_raw(session)  # the fast path is really the one compared
+        ranges_written = []
+
+        async def write_ranges(*args, **options):
+            ranges_written.append(args[2])
+            return await really_write_ranges(*args, **options)
+
+        really_write_ranges = parallel.write_ranges
+        monkeypatch.setattr(parallel, "write_ranges", write_ranges)
+        ways = {
+            "general": {"fast": False},
+            "fast": {},
+            # every table counts as big: up to 5 ranges, 3 workers and this process for feedback
+            "parallel": {"workers": 5, "parallel_from": 1},
+        }
         files = {}
-        for fast in (True, False):
+        for way, options in ways.items():
             for with_names in (False, True):
                 request = ExportRequest(project.id, format=Format.CSV, with_names=with_names)
-                result = await _export(session, tmp_path, request, fast=fast)
-                files[fast, with_names] = {path.name: path.read_bytes() for path in result.files}
+                result = await _export(session, tmp_path, request, **options)
+                files[way, with_names] = {path.name: path.read_bytes() for path in result.files}
                 assert result.rows["feedback"] == len(awkward)
+        if on_sqlite and parallel.can_fork():  # the parallel path is really the one compared
+            assert all(len(ranges) >= 3 for ranges in ranges_written[:2])  # feedback
 
-    for with_names in (False, True):
-        fast, general = files[True, with_names], files[False, with_names]
-        assert fast.keys() == general.keys()
-        for name, content in general.items():
-            if not name.endswith("-columns.csv"):  # that one says when it was made
-                assert fast[name] == content, name
-    feedback = next(v for k, v in files[True, True].items() if k.endswith("feedback.csv"))
+    for way in ("fast", "parallel"):
+        for with_names in (False, True):
+            fast, general = files[way, with_names], files["general", with_names]
+            assert fast.keys() == general.keys()
+            for name, content in general.items():
+                if not name.endswith("-columns.csv"):  # that one says when it was made
+                    assert fast[name] == content, (way, name)
+    feedback = next(v for k, v in files["fast", True].items() if k.endswith("feedback.csv"))
     assert b'"\'=Bryn, the boss"' in feedback  # a name is made safe, and quoted
     assert b",Dai," in feedback and b",Ann," not in feedback  # only who agreed to be named

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterable, Sequence
 from datetime import tzinfo
 from enum import StrEnum
@@ -64,6 +65,14 @@ class PartedFile:
         self._size += len(data)
         self._rows_in_part += rows
 
+    def append(self, source: Path, rows: int) -> None:
+        """Add a file of whole lines (only in a file with no size limit: one part)."""
+        assert self.max_bytes is None
+        with source.open("rb") as part:
+            shutil.copyfileobj(part, self._file, 1 << 20)
+        self._size += source.stat().st_size
+        self._rows_in_part += rows
+
     def close(self) -> list[Path]:
         self._file.close()
         return self.paths
@@ -104,6 +113,11 @@ class CsvTable:
             return
         for line in lines:  # row by row, so that a part ends between two rows
             self._file.write(line + b"\r\n", 1)
+
+    def append_lines(self, source: Path, rows: int) -> None:
+        """A file of lines as `write_lines` writes them (with their endings), when no size
+        limit was set."""
+        self._file.append(source, rows)
 
     def close(self) -> list[Path]:
         return self._file.close()
