@@ -166,10 +166,10 @@ async def start_bot(emulator, tmp_path):
 
 
 async def settle(
-    emulator: TelegramEmulator, update: dict, quiet: float = 0.1, timeout: float = 10
+    emulator: TelegramEmulator, update: dict, quiet: float = 0.1, within: float = 10
 ) -> None:
     """Wait until the bot confirmed an update and went quiet."""
-    assert await emulator.wait_until_confirmed(update["update_id"], timeout=timeout), "not handled"
+    assert await emulator.wait_until_confirmed(update["update_id"], timeout=within), "not handled"
     count = -1
     while count != len(emulator.requests):
         count = len(emulator.requests)

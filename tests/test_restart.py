@@ -78,7 +78,7 @@ async def test_kill_9_mid_dialog_then_restart_lets_the_participant_finish(emulat
     process = await start_process()
     try:
         # A new process imports the bot and applies migrations first: on a busy machine, slowly.
-        await settle(emulator, await dee.send_text("/start"), quiet=0.3, timeout=60)
+        await settle(emulator, await dee.send_text("/start"), quiet=0.3, within=60)
         await settle(emulator, await dee.press("Polski"), quiet=0.3)
         welcome = dee.last_message.text
         process.send_signal(signal.SIGKILL)
@@ -86,7 +86,7 @@ async def test_kill_9_mid_dialog_then_restart_lets_the_participant_finish(emulat
 
         tap = await dee.press(dee.buttons[0])
         process = await start_process()
-        await settle(emulator, tap, quiet=0.3, timeout=60)
+        await settle(emulator, tap, quiet=0.3, within=60)
         assert dee.last_message.text != welcome
         assert "/mydata" in dee.last_message.text  # the consent screen, in Polish
         await settle(emulator, await dee.press(dee.buttons[0]), quiet=0.3)  # and it goes on
