@@ -38,6 +38,8 @@ class RequestRecord(NamedTuple):
     params: dict[str, Any]
     ok: bool
     error_code: int | None
+    # Telegram's words for a refusal ("Bad Request: message is not modified ..."), else "".
+    description: str = ""
 
 
 @dataclass
@@ -134,15 +136,19 @@ class TelegramEmulator:
             self.limiter.check(name, chat_id)
             result = await self.api.call(name, params)
         except ApiError as exc:
-            self._record(name, params, exc.code)
+            self._record(name, params, exc.code, exc.description)
             return exc.code, exc.to_json()
         self._record(name, params, None)
         return 200, {"ok": True, "result": result}
 
-    def _record(self, method: str, params: dict[str, Any], error_code: int | None) -> None:
+    def _record(
+        self, method: str, params: dict[str, Any], error_code: int | None, description: str = ""
+    ) -> None:
         if method == "getUpdates" and error_code is None:
             return  # polls would drown the log; their effect shows in confirmations
-        self.requests.append(RequestRecord(method, params, error_code is None, error_code))
+        self.requests.append(
+            RequestRecord(method, params, error_code is None, error_code, description)
+        )
         self.stats.by_method[method] += 1
         if error_code is not None:
             self.stats.errors[error_code] += 1
