@@ -205,6 +205,7 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         markup_for=markup_factory(i18n),
     )
     dispatcher["delivery"] = delivery
+    dispatcher["sessions"] = sessions  # for work that outlives an update (a background export)
     dispatcher["data_dir"] = settings.data_dir  # the export pseudonyms' secret lives there
     dispatcher["background_tasks"] = tasks = BackgroundTasks()
     app = Application(

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     Float,
     Integer,
     Select,
@@ -103,10 +104,7 @@ def _in_window(statement: Select, column: Any, window: Window) -> Select:
 
 
 def _is_date(column: Any) -> bool:
-    try:
-        return column.type.python_type is date
-    except NotImplementedError:
-        return False
+    return isinstance(column.type, Date)
 
 
 # -- one statement per kind -------------------------------------------------------------------

@@ -5,6 +5,7 @@ story helpers many tests share: a team with an invite, staff, people tapping and
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -208,17 +209,16 @@ async def join(
     return person
 
 
-_CATALOGS = None
+@functools.cache
+def _catalogs():
+    from bot.i18n import create_i18n
+
+    return create_i18n()
 
 
 def tr(msgid: str, locale: str = "en", **values) -> str:
     """What the bot shows for `msgid` in `locale`: so a story can press a Welsh button."""
-    global _CATALOGS
-    if _CATALOGS is None:
-        from bot.i18n import create_i18n
-
-        _CATALOGS = create_i18n()
-    text = _CATALOGS.gettext(msgid, locale=locale)
+    text = _catalogs().gettext(msgid, locale=locale)
     return text.format(**values) if values else text
 
 
@@ -238,8 +238,7 @@ def untranslated(msgid: str, _locale: str) -> str:
 
 def ntr(singular: str, plural: str, count: int, locale: str = "en", **values) -> str:
     """The plural form the bot shows for `count` in `locale`, filled in."""
-    tr("", locale)  # loads the catalogs
-    text = _CATALOGS.gettext(singular, plural, count, locale=locale)
+    text = _catalogs().gettext(singular, plural, count, locale=locale)
     return text.format(count=count, **values)
 
 

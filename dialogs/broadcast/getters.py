@@ -111,7 +111,9 @@ async def get_audience(
         "{count} people in {project} will get it.",
         people,
     ).format(count=number(people, locale), project=project.name if project else "")
-    group = await _chosen_group(session, query, locale)
+    polls = dict(await broadcasts.polls_to_choose(session, query.project_id))
+    offers = dict(await broadcasts.offers_to_choose(session, query.project_id, locale))
+    group = _chosen_group(query, polls, offers)
     if group:
         summary = f"{summary}\n{group}"
     return {
@@ -120,22 +122,22 @@ async def get_audience(
         "somebody": people > 0,
         "roles": roles,
         "languages": languages,
-        "has_polls": bool(await broadcasts.polls_to_choose(session, query.project_id)),
-        "has_offers": bool(await broadcasts.offers_to_choose(session, query.project_id, locale)),
+        "has_polls": bool(polls),
+        "has_offers": bool(offers),
         "narrowed": query.poll_id is not None or query.offer_id is not None,
     }
 
 
-async def _chosen_group(session, query: audience.AudienceQuery, locale: str) -> str | None:
-    """ "Only the people who answered the poll ..." when the audience is narrowed to one."""
+def _chosen_group(
+    query: audience.AudienceQuery, polls: dict[int, str], offers: dict[int, str]
+) -> str | None:
+    """Says "only the people who answered the poll ..." when the audience is narrowed to one."""
     if query.poll_id is not None:
-        titles = dict(await broadcasts.polls_to_choose(session, query.project_id))
         return _("Only people who answered the poll: {title}").format(
-            title=titles.get(query.poll_id, "")
+            title=polls.get(query.poll_id, "")
         )
     if query.offer_id is not None:
-        titles = dict(await broadcasts.offers_to_choose(session, query.project_id, locale))
-        return _("Only people who asked for: {title}").format(title=titles.get(query.offer_id, ""))
+        return _("Only people who asked for: {title}").format(title=offers.get(query.offer_id, ""))
     return None
 
 

@@ -146,7 +146,7 @@ async def on_make(callback: CallbackQuery, _w: Any, manager: DialogManager) -> N
         return
     chat_id = callback.message.chat.id if callback.message else callback.from_user.id
     job = making.ExportJob(request, person.id, chat_id, data["locale"])
-    tasks, sessions = data["background_tasks"], data["delivery"].sessions
+    tasks, sessions = data["background_tasks"], data["sessions"]
     data["end_of_update"].after_commit(
         lambda: making.start(
             tasks,
