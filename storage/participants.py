@@ -16,6 +16,10 @@ from storage.upsert import insert_for
 _LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
 
+async def get(session: AsyncSession, participant_id: int) -> Participant | None:
+    return await session.get(Participant, participant_id)
+
+
 async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> Participant | None:
     return (
         await session.execute(select(Participant).where(Participant.telegram_id == telegram_id))

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import people
-from storage import audit, projects
+from storage import audit, participants, projects
 from storage import feedback as store
 from storage.models import Feedback, Participant, Project, PulseAnswer, PulseResponse
 from storage.types import utcnow
@@ -262,7 +262,7 @@ class ReviewItem:
 
 
 async def _item(session: AsyncSession, found: Feedback) -> ReviewItem:
-    author_row = await session.get(Participant, found.participant_id)
+    author_row = await participants.get(session, found.participant_id)
     named = not found.anonymous and may_be_named(author_row)
     theme = await store.get_theme(session, found.theme_id) if found.theme_id else None
     return ReviewItem(

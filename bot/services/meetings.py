@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import babel_locale
 from bot.services import delivery, people
-from storage import audience, audit, projects
+from storage import audience, audit, participants, projects
 from storage import meetings as store
 from storage.models import (
     AccessNeedKind,
@@ -862,7 +862,7 @@ async def set_coming(
 async def _staff_to_tell(session: AsyncSession, meeting: Meeting) -> list[int]:
     """Whoever chose the time, if still staff of the team; else the team's facilitators."""
     if meeting.created_by is not None:
-        maker = await session.get(Participant, meeting.created_by)
+        maker = await participants.get(session, meeting.created_by)
         if await people.is_staff_in(session, maker, meeting.project_id):
             return [meeting.created_by]
     query = audience.AudienceQuery(project_id=meeting.project_id, role=Role.FACILITATOR)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import contributions, delivery, people
 from bot.services.broadcasts import telegram_length
-from storage import audit, projects
+from storage import audit, participants, projects
 from storage import reciprocity as store
 from storage.models import (
     ClaimState,
@@ -543,7 +543,7 @@ async def tell_staff_of_request(
     action = f"{REVIEW_ACTION}:{offer.id}"
     if await store.queued_since(session, action, now - STAFF_NUDGE_GAP):
         return None
-    author = await session.get(Participant, offer.created_by) if offer.created_by else None
+    author = await participants.get(session, offer.created_by) if offer.created_by else None
     if author is not None and await people.is_staff_in(session, author, offer.project_id):
         recipients = [author]
     else:
@@ -610,7 +610,7 @@ async def claim_for_staff(
     if offer is None:
         raise NotAllowed(claim_id)
     await staff_project(session, staff, offer.project_id)
-    person = await session.get(Participant, found.participant_id)
+    person = await participants.get(session, found.participant_id)
     return ClaimForStaff(claim=found, offer=offer, person=person)
 
 

@@ -13,8 +13,7 @@ from bot.i18n import babel_locale
 from bot.services import contributions, delivery, people
 from dialogs.contribution import words
 from dialogs.offers.getters import person_label
-from storage import projects
-from storage.models import Participant
+from storage import participants, projects
 from storage.types import utcnow
 
 DURATION_CHOICES = (60, 120, 180)
@@ -80,7 +79,7 @@ async def get_confirm(
     session, locale: str, dialog_manager: DialogManager, **_kw: Any
 ) -> dict[str, Any]:
     data = dialog_manager.dialog_data
-    person = await session.get(Participant, data["person_id"])
+    person = await participants.get(session, data["person_id"])
     minutes = data["minutes"]
     return {
         "person": person_label(person),

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import exports
 from bot.tasks import BackgroundTasks
-from storage.models import Participant
+from storage import participants
 
 log = logging.getLogger(__name__)
 # Telegram takes files up to 50 MB from bots; a test may make it smaller.
@@ -93,7 +93,7 @@ async def _make_and_send(
 ) -> None:
     request = job.request
     async with sessions() as session:
-        actor = await session.get(Participant, job.participant_id)
+        actor = await participants.get(session, job.participant_id)
         if actor is None:
             # They used /forget meanwhile. (No actor would mean the command line to the engine.)
             log.info("export for project %s dropped: the person is gone", request.project_id)
