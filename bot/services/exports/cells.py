@@ -4,6 +4,18 @@ Formula injection: a spreadsheet runs a cell that starts with =, +, - or @ (and 
 a tab or carriage return), so a participant who types "=HYPERLINK(...)" could make a
 coordinator's Excel call out. Such text gets a leading single quote and stays plain text.
 Numbers are never changed: -3 stays the number -3.
+
+A CSV file has a second way in: the reader may split it at another character than the one it
+was written with. Excel takes ";" in Polish, German and many other locales, a tab or "|" on
+request, and then "x;=1+1" (one cell to us, with a comma between cells) is the cell "x" and a
+formula "=1+1". Double quotes do not stop that: a reader honours a quote only at the start of
+one of its own cells, and a cell after our first is never at the start of one of its cells.
+So in CSV every text cell is quoted (every cell but numbers and empty ones: a reader that
+splits at our comma keeps each whole) and a quote goes before every place inside a text where
+any reader could start a cell: the start, and after each ",", ";", tab, "|" and line break,
+when what follows (after spaces and double quotes, which a reader may drop) starts a formula.
+Whatever the separator, no cell a reader makes starts with =, +, -, @, a tab or a carriage
+return: tests/test_export_csv_safe.py reads the files with each separator.
 """
 
 from __future__ import annotations
@@ -15,23 +27,36 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from storage.exports import NOT_SHARED as _NOT_SHARED
 from storage.exports import SHARED as _SHARED
 
-NOT_SHARED, SHARED = _NOT_SHARED.encode(), _SHARED.encode()
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters an XLSX file cannot hold (openpyxl refuses them): control characters but tab,
 # newline and carriage return.
 _NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Where a spreadsheet reading a CSV file may start a cell inside one of our texts: the start,
+# and after any separator a reader may split at (comma, semicolon, tab, bar) or a line break;
+# and what starts a formula there, after any spaces and double quotes.
+_MAY_RUN = re.compile(r"[=+\-@\t\r]").search
+_CELL_STARTS_A_FORMULA = re.compile(r'(?:^|(?<=[,;\t|\r\n]))(?=[ "]*[=+\-@\t\r])').sub
+
 
 Cell = str | int | float | bool | datetime | date | None
 
 
 def safe_text(text: str) -> str:
-    """Text a spreadsheet shows as text, never runs."""
+    """Text a spreadsheet cell shows as text, never runs (XLSX: one typed cell, no separators)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def for_xlsx(text: str) -> str:
-    return _NOT_IN_XLSX.sub("", safe_text(text))
+    # Control characters go first: "\x01=1+1" must not become "=1+1", a formula, after the check.
+    return safe_text(_NOT_IN_XLSX.sub("", text))
+
+
+def csv_text(text: str) -> str:
+    """One text cell for a CSV file, safe whatever separator the reader splits at: quoted, and
+    with a quote before every formula where a reader could start a cell."""
+    if _MAY_RUN(text):
+        text = _CELL_STARTS_A_FORMULA("'", text)
+    return '"' + text.replace('"', '""') + '"'
 
 
 def moment(value: datetime, zone: tzinfo) -> str:
@@ -54,19 +79,17 @@ def converters(zone: tzinfo, text: Callable[[str], str] = safe_text) -> dict[typ
     }
 
 
-def plain(value: Cell, zone: tzinfo) -> str | int | float | None:
-    """A cell for a spreadsheet (CSV or XLSX): text made safe, times as ISO text, yes/no."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return safe_text(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return moment(value, zone)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+def csv_converters(zone: tzinfo) -> dict[type, Callable]:
+    """As `converters`, but each cell as it stands in a CSV line: text safe and quoted, words
+    and times quoted, numbers as they are; None is not named (an empty cell)."""
+    return {
+        str: csv_text,
+        bool: lambda value: '"yes"' if value else '"no"',
+        datetime: lambda value: f'"{value.astimezone(zone).isoformat(timespec="seconds")}"',
+        date: lambda value: f'"{value.isoformat()}"',
+        int: str,
+        float: repr,
+    }
 
 
 def for_json(value: Cell, zone: tzinfo) -> str | int | float | bool | None:
@@ -84,19 +107,8 @@ def for_json(value: Cell, zone: tzinfo) -> str | int | float | bool | None:
 # from its columns' kinds, that turns a batch of the driver's rows (text read as UTF-8 bytes,
 # so nothing is decoded or encoded again) into CSV lines with one %-format per row. Everything
 # that repeats (a person, an hour's time zone offset, a topic) is worked out once and then
-# looked up. The result is byte for byte what the csv module writes from the typed cells
+# looked up. The result is byte for byte what CsvTable writes from the typed cells
 # (tests/test_export.py compares the two).
-
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]').search  # as csv.QUOTE_MINIMAL with the "\r\n" ending
-
-
-def csv_text(text: str) -> str:
-    """One safe text cell as the csv module writes it."""
-    if text.startswith(FORMULA_STARTS):
-        text = "'" + text
-    if _NEEDS_QUOTES(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 class Remembered(dict):
@@ -149,19 +161,23 @@ def _csv_moments(zone: tzinfo) -> tuple[Remembered, Callable[[bytes], bytes]]:
 # For each kind of value: its %-format, and the expression that fills it (`@` is the cell),
 # when the cell may be NULL and when it never is. A stored time "2026-07-01 14:05:09.123456"
 # becomes the hour's local start, ":05:09" and the hour's offset, looked up once per hour.
+# Every cell but a number or an empty one is quoted (text is quoted by `csv_text`).
 _CSV_CELL = {
     "number": (("%b", "(_ if @ is None else b'%a' % @)"), ("%a", "@")),
     "text": (("%b", "T[@]"), ("%b", "T[@]")),
     "moment": (
-        ("%b", "(_ if @ is None else M(@))"),
-        ("%b%b%b", "(h := H[@[:13]])[0], @[13:19] if h[1] else M(@), h[1]"),
+        ("%b", "(_ if @ is None else b'\"' + M(@) + b'\"')"),
+        ('"%b%b%b"', "(h := H[@[:13]])[0], @[13:19] if h[1] else M(@), h[1]"),
     ),
-    "day": (("%b", "(_ if @ is None else @)"), ("%b", "@")),
+    "day": (("%b", "(_ if @ is None else b'\"' + @ + b'\"')"), ('"%b"', "@")),
     "person": (("%b", "P[@]"), ("%b", "P[@]")),
 }
 # Small columns (0, 1 or NULL) come folded into one number (storage.exports.packed): each is
 # read back from it through a table of its words.
-_SMALL_WORDS = {"yes_no": (b"no", b"yes", b""), "shared": (NOT_SHARED, SHARED, b"")}
+_SMALL_WORDS = {
+    "yes_no": (b'"no"', b'"yes"', b""),
+    "shared": (f'"{_NOT_SHARED}"'.encode(), f'"{_SHARED}"'.encode(), b""),
+}
 
 
 def small_columns(values: Sequence[str]) -> list[int]:

@@ -19,7 +19,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.services.exports.cells import Cell, converters, for_json, for_xlsx, safe_text
+from bot.services.exports.cells import (
+    Cell,
+    converters,
+    csv_converters,
+    csv_text,
+    for_json,
+    for_xlsx,
+)
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -79,30 +86,29 @@ class PartedFile:
 
 
 class CsvTable:
-    """One kind as CSV: `<kind>.csv`, UTF-8 with a byte-order mark."""
+    """One kind as CSV: `<kind>.csv`, UTF-8 with a byte-order mark. Every cell but numbers and
+    empty ones is quoted, and text made safe for any separator (cells.csv_text); the header
+    holds only our fixed column names."""
 
     def __init__(self, path: Path, header: Sequence[str], zone: tzinfo, max_bytes: int | None):
-        self._convert = converters(zone).get
+        self._convert = csv_converters(zone).get
         heading = io.StringIO()
         csv.writer(heading).writerow(header)
         self._file = PartedFile(path, BOM + heading.getvalue(), max_bytes)
 
     def write(self, rows: Iterable[Sequence[Cell]]) -> None:
-        convert, buffer = self._convert, io.StringIO()
-        writer = csv.writer(buffer)
+        convert = self._convert
         lines = [
-            [change(cell) if (change := convert(type(cell))) else cell for cell in row]
+            ",".join(["" if cell is None else convert(type(cell), str)(cell) for cell in row])
             for row in rows
         ]
+        if not lines:
+            return
         if self._file.max_bytes is None:
-            writer.writerows(lines)
-            self._file.write(buffer.getvalue().encode("utf-8"), len(lines))
+            self._file.write(("\r\n".join(lines) + "\r\n").encode("utf-8"), len(lines))
             return
         for line in lines:  # row by row, so that a part ends between two rows
-            writer.writerow(line)
-            self._file.write(buffer.getvalue().encode("utf-8"), 1)
-            buffer.seek(0)
-            buffer.truncate()
+            self._file.write((line + "\r\n").encode("utf-8"), 1)
 
     def write_lines(self, lines: Sequence[bytes]) -> None:
         """Lines already written as CSV in UTF-8 (cells.csv_lines_from_sqlite), no endings."""
@@ -151,10 +157,10 @@ class JsonLinesTable:
 
 
 def write_columns_csv(path: Path, about: Sequence[Sequence[str]]) -> Path:
-    """The explanations, for CSV and JSON Lines exports (XLSX has them as a sheet)."""
-    with path.open("w", encoding="utf-8-sig", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerows([[safe_text(cell) for cell in row] for row in about])
+    """The explanations, for CSV and JSON Lines exports (XLSX has them as a sheet); quoted
+    and made safe as every text cell is (the project's name is typed by staff)."""
+    lines = [",".join(csv_text(cell) for cell in row) + "\r\n" for row in about]
+    path.write_text("".join(lines), encoding="utf-8-sig", newline="")
     return path
 
 
