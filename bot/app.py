@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryEngine, Pacer, PacerRequestMiddleware
 from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
+from bot.private_chats import private_chats_only
 from bot.tasks import BackgroundTasks
 from dialogs.actions import actions_router, markup_factory
 from dialogs.availability.dialog import availability_dialog
@@ -100,6 +101,7 @@ def create_dispatcher(
         disable_fsm=True,
         default_timezone=default_timezone,
     )
+    private_chats_only(dispatcher, i18n, default_locale)  # first: a group reaches nothing else
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(
         commands_router(), actions_router(), dialogs_router(), fallback_router()

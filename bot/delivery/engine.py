@@ -204,6 +204,9 @@ class DeliveryEngine:
     ) -> None:
         now = self.clock()
         person = _recipient(item.participant)
+        if person.telegram_id <= 0:  # a group's or channel's id: we write to people only
+            writes.append(_mark(item.delivery_id, DeliveryState.FAILED, Reason.BAD_REQUEST))
+            return
         if person.unreachable_since is not None:
             writes.append(_mark(item.delivery_id, DeliveryState.BLOCKED, Reason.BLOCKED))
             return

@@ -22,7 +22,7 @@ from .limits import Fault, FaultInjector, FaultKind, RateLimiter
 from .methods import BotApi, sleep_until_closed
 from .server import build_app
 from .state import BotState
-from .users import SimulatedUser
+from .users import SimulatedGroup, SimulatedUser
 from .webhook import WebhookDeliverer
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,12 @@ class TelegramEmulator:
     @property
     def users(self) -> list[SimulatedUser]:
         return list(self._users.values())
+
+    def group(
+        self, chat_id: int, title: str = "Group chat", *, chat_type: str = "group"
+    ) -> SimulatedGroup:
+        """A group, supergroup or channel (negative id, made on first use) to add the bot to."""
+        return SimulatedGroup(self.state, chat_id, title, chat_type)
 
     def block(self, user_id: int) -> dict[str, Any]:
         """The user blocks the bot: sends to them get 403 and the bot is told, as on Telegram."""

@@ -70,6 +70,7 @@ class BotApi:
             "getFile": self.get_file,
             "copyMessage": self.copy_message,
             "forwardMessage": self.forward_message,
+            "leaveChat": self.leave_chat,
         }
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
@@ -101,6 +102,8 @@ class BotApi:
             if not match:
                 raise errors.ApiError(400, errors.CHAT_NOT_FOUND)
             chat_id = match[0]
+        if chat_id in self.state.groups:  # a group or channel: only while the bot is in it
+            return self.state.writable_group(chat_id)
         if chat_id not in self.state.users:
             raise errors.ApiError(400, errors.CHAT_NOT_FOUND)
         if chat_id in self.state.blocked:
@@ -401,6 +404,16 @@ class BotApi:
             "cache_time": params.get("cache_time", 0),
         }
         self.state.changed()
+        return True
+
+    async def leave_chat(self, params: dict[str, Any]) -> Any:
+        """The bot leaves a group or channel; sends there are refused from then on."""
+        chat_id = params["chat_id"]
+        if chat_id in self.state.users:
+            raise bad_request("chat member status can't be changed in private chats")
+        if chat_id not in self.state.groups:
+            raise errors.ApiError(400, errors.CHAT_NOT_FOUND)
+        self.state.leave(chat_id)
         return True
 
     # -- commands, menu, files -------------------------------------------------------------

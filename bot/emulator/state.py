@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ApiError
+
 # Telegram leaves these out unless a bot asks for them in allowed_updates.
 _NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
@@ -76,6 +78,9 @@ class BotState:
     menu_buttons: dict[int | None, dict[str, Any]] = field(default_factory=dict)
     chat_actions: list[tuple[int, str]] = field(default_factory=list)
     callback_answers: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # Group, supergroup and channel chats (negative ids), and those the bot is in now.
+    groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    groups_with_bot: set[int] = field(default_factory=set)
     _next_update_id: int = 1
     _next_message_ids: dict[int, int] = field(default_factory=dict)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -130,23 +135,68 @@ class BotState:
                 chat[key] = user[key]
         return chat
 
+    def chat(self, chat_id: int) -> dict[str, Any]:
+        """The chat object Telegram puts in a message: a group's, or a private chat's."""
+        if chat_id in self.groups:
+            return dict(self.groups[chat_id])
+        return self.private_chat(chat_id)
+
+    # -- groups and channels ---------------------------------------------------------------
+
+    def add_group(self, chat_id: int, title: str, chat_type: str) -> dict[str, Any]:
+        """A group, supergroup or channel; its id is negative, as on Telegram."""
+        if chat_id >= 0:
+            raise ValueError("group and channel chat ids are negative")
+        if chat_type not in ("group", "supergroup", "channel"):
+            raise ValueError(f"not a group or channel type: {chat_type}")
+        self.groups[chat_id] = {"id": chat_id, "type": chat_type, "title": title}
+        return self.groups[chat_id]
+
+    def bot_is_member(self, chat_id: int) -> bool:
+        return chat_id in self.groups_with_bot
+
+    def writable_group(self, chat_id: int) -> int:
+        """The group's id if the bot may write there; Telegram's refusal if it is not in it."""
+        if not self.bot_is_member(chat_id):
+            kind = self.groups[chat_id]["type"]
+            raise ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
+        return chat_id
+
+    def leave(self, chat_id: int) -> None:
+        self.writable_group(chat_id)
+        self.groups_with_bot.discard(chat_id)
+        self.changed()
+
+    def join(self, chat_id: int) -> None:
+        """The bot is now in the group (added by someone, or there from before)."""
+        self.groups_with_bot.add(chat_id)
+        self.changed()
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 
     # -- messages ------------------------------------------------------------------------
 
-    def add_message(self, chat_id: int, content: dict[str, Any], from_bot: bool) -> dict[str, Any]:
-        """Store a message in a private chat; bot and user share one id sequence per chat,
-        as they do on Telegram."""
+    def add_message(
+        self,
+        chat_id: int,
+        content: dict[str, Any],
+        from_bot: bool,
+        sender_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Store a message in a chat; bot and users share one id sequence per chat, as they
+        do on Telegram. In a group `sender_id` says which user wrote it; a channel post has
+        no sender."""
         message_id = self._next_message_ids.get(chat_id, 1)
         self._next_message_ids[chat_id] = message_id + 1
-        data = {
-            "message_id": message_id,
-            "from": self.bot_user() if from_bot else self.users[chat_id],
-            "chat": self.private_chat(chat_id),
-            "date": int(time.time()),
-            **content,
-        }
+        data: dict[str, Any] = {"message_id": message_id}
+        if from_bot:
+            data["from"] = self.bot_user()
+        elif chat_id in self.groups and self.groups[chat_id]["type"] == "channel":
+            data["sender_chat"] = self.chat(chat_id)
+        else:
+            data["from"] = self.users[chat_id if sender_id is None else sender_id]
+        data.update(chat=self.chat(chat_id), date=int(time.time()), **content)
         self.messages.setdefault(chat_id, {})[message_id] = StoredMessage(
             data, from_bot, next(self._seq)
         )

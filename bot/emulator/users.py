@@ -286,3 +286,134 @@ class SimulatedUser:
         update = self._state.enqueue("callback_query", query)
         await asyncio.sleep(0)
         return update
+
+
+# Rights Telegram lists for a bot made an administrator of a channel (it can only post there).
+_CHANNEL_ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": False,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": False,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_send_welcome_messages": False,
+    "can_post_messages": True,
+}
+
+
+class SimulatedGroup:
+    """A group, supergroup or channel (negative id) that people can add the bot to, write in
+    and press the bot's buttons in. What the bot sent there stays in `messages`; once the bot
+    leaves (`leaveChat`), Telegram refuses its sends to the chat."""
+
+    def __init__(self, state: BotState, chat_id: int, title: str, chat_type: str) -> None:
+        self._state = state
+        self.chat = state.groups.get(chat_id) or state.add_group(chat_id, title, chat_type)
+
+    @property
+    def id(self) -> int:
+        return self.chat["id"]
+
+    @property
+    def type(self) -> str:
+        return self.chat["type"]
+
+    @property
+    def bot_is_member(self) -> bool:
+        return self._state.bot_is_member(self.id)
+
+    @property
+    def messages(self) -> list[BotMessage]:
+        """What the bot sent to the group, as its members see it now."""
+        return [BotMessage.from_data(m.data) for m in self._state.bot_messages(self.id)]
+
+    def with_bot_in_it(self) -> SimulatedGroup:
+        """The bot is in the group already (added before this story starts), unannounced."""
+        self._state.join(self.id)
+        return self
+
+    def add_bot(self, by: SimulatedUser) -> list[dict[str, Any]]:
+        """`by` adds the bot: Telegram sends `my_chat_member` and, in a group, the service
+        message listing the new member. Returns the updates, in order."""
+        self._state.join(self.id)
+        bot = self._state.bot_user()
+        if self.type == "channel":
+            new = {"status": "administrator", "user": bot, **_CHANNEL_ADMIN_RIGHTS}
+        else:
+            new = {"status": "member", "user": bot}
+        added = {
+            "chat": self._state.chat(self.id),
+            "from": by.profile,
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": bot},
+            "new_chat_member": new,
+        }
+        updates = [self._state.enqueue("my_chat_member", added)]
+        if self.type != "channel":
+            message = self._state.add_message(
+                self.id, {"new_chat_members": [bot]}, from_bot=False, sender_id=by.id
+            )
+            updates.append(self._state.enqueue("message", message))
+        return updates
+
+    async def send_text(self, by: SimulatedUser, text: str) -> dict[str, Any]:
+        """`by` writes in the group (a command, or a reply the bot can read). The bot is sent
+        it only while it is in the group, as on Telegram."""
+        content: dict[str, Any] = {"text": text}
+        if entities := command_entities(text):
+            content["entities"] = entities
+        message = self._state.add_message(self.id, content, from_bot=False, sender_id=by.id)
+        if not self.bot_is_member:
+            return {"message": message}
+        update = self._state.enqueue("message", message)
+        await asyncio.sleep(0)
+        return update
+
+    async def post(self, text: str) -> dict[str, Any]:
+        """A post in a channel: it has no sender, only the channel."""
+        message = self._state.add_message(self.id, {"text": text}, from_bot=False)
+        update = self._state.enqueue("channel_post", message)
+        await asyncio.sleep(0)
+        return update
+
+    async def press_data(
+        self, by: SimulatedUser, data: str, message_id: int | None = None
+    ) -> dict[str, Any]:
+        """`by` presses a button (any data, forged or real) under a bot message in the group;
+        with no message id, under the bot's newest message there, or one the bot never sent."""
+        if message_id is None:
+            sent = self._state.bot_messages(self.id)
+            stored = sent[-1] if sent else None
+        else:
+            stored = self._state.find_message(self.id, message_id)
+        if stored is not None:
+            message = dict(stored.data)
+        else:
+            message = {"chat": self._state.chat(self.id), "message_id": message_id or 0, "date": 0}
+        query_id = f"{by.id}{int(time.time() * 1000) % 10**9}{self._state.new_id('')}"
+        self._state.callback_answers[query_id] = None
+        query = {
+            "id": query_id,
+            "from": by.profile,
+            "message": message,
+            "chat_instance": str(-(10**12) + self.id),
+            "data": data,
+        }
+        update = self._state.enqueue("callback_query", query)
+        await asyncio.sleep(0)
+        return update
+
+    async def press(self, by: SimulatedUser, label: str) -> dict[str, Any]:
+        for message in reversed(self.messages):
+            if label in message.labels:
+                data = message.data_for(label)
+                if data is None:
+                    raise ButtonNotFoundError(f"button {label!r} opens a link, it sends nothing")
+                return await self.press_data(by, data, message.message_id)
+        raise ButtonNotFoundError(f"no button {label!r} in the group")
