@@ -7,12 +7,12 @@ import logging
 import signal
 from urllib.parse import urlparse
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.app import create_application
 from bot.config import ConfigError, Settings
 from bot.polling import ConfirmingPoller
+from bot.webhook import UpdateRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,10 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
     secret = settings.webhook_secret.get_secret_value()
     app = await create_application(settings)
     await app.start_background_work()
-    # handle_in_background=False: Telegram gets its 200 only after the update was handled,
-    # so a crash mid-update means Telegram sends it again (and the handled-ids record dedups).
-    handler = SimpleRequestHandler(
-        dispatcher=app.dispatcher, bot=app.bot, secret_token=secret, handle_in_background=False
-    )
+    # Telegram gets its 200 only after the update was handled (503 if handling raised), so a
+    # crash mid-update means Telegram sends it again (and the handled-ids record dedups);
+    # anything that is not an update gets 400 (bot/webhook.py).
+    handler = UpdateRequestHandler(dispatcher=app.dispatcher, bot=app.bot, secret_token=secret)
     web_app = web.Application()
     handler.register(web_app, path=urlparse(settings.webhook_url).path or "/")
     runner = web.AppRunner(web_app)
