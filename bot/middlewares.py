@@ -18,9 +18,10 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
@@ -35,6 +36,7 @@ from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, MainMenu, On
 from storage import audit, participants, updates
 from storage.db import update_session
 from storage.fsm import flush_dialog_state, forget_user_dialogs
+from storage.outage import is_storage_outage
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -110,6 +112,9 @@ class ContextMiddleware(BaseMiddleware):
         return await participants.get_by_telegram_id(session, telegram_id)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, ErrorEvent) and is_storage_outage(event.exception):
+            # Nobody is answered and nothing is confirmed: the update is handled again later.
+            raise event.exception
         key = self._chat_key(data.get("bot"), data)
         if key is None:
             return await self._handle(handler, event, data)
@@ -145,21 +150,40 @@ class ContextMiddleware(BaseMiddleware):
                 end_of_update=end_of_update,
             )
             with update_session(session), self.i18n.context(), self.i18n.use_locale(locale):
-                result = await handler(event, data)
+                try:
+                    result = await handler(event, data)
+                except TelegramAPIError:
+                    # Write first, then talk: a failed reply keeps what the person did.
+                    await self._commit(session, update_id, end_of_update, data)
+                    raise
                 await flush_dialog_state(session)
                 await end_of_update.run(data.get("fsm_storage"))
-            if update_id is not None:
-                # Marked in the same transaction as the handler's writes: both land, or neither.
-                await updates.mark_processed(session, [update_id])
-            try:
-                await session.commit()
-            except IntegrityError:
-                # The same update handled twice at once (a webhook retry racing the first try).
-                await session.rollback()
-                log.warning("update %s was handled concurrently; kept the first", update_id)
-            else:
-                end_of_update.committed()
+            await self._commit(session, update_id, end_of_update, data, flushed=True)
             return result
+
+    @staticmethod
+    async def _commit(
+        session: AsyncSession,
+        update_id: int | None,
+        end_of_update: EndOfUpdate,
+        data: dict[str, Any],
+        *,
+        flushed: bool = False,
+    ) -> None:
+        if not flushed:
+            await flush_dialog_state(session)
+            await end_of_update.run(data.get("fsm_storage"))
+        if update_id is not None:
+            # Marked in the same transaction as the handler's writes: both land, or neither.
+            await updates.mark_processed(session, [update_id])
+        try:
+            await session.commit()
+        except IntegrityError:
+            # The same update handled twice at once (a webhook retry racing the first try).
+            await session.rollback()
+            log.warning("update %s was handled concurrently; kept the first", update_id)
+        else:
+            end_of_update.committed()
 
 
 def _widget(event: TelegramObject) -> tuple[str, str]:

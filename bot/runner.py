@@ -33,11 +33,18 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
     _stop_on_signals(stop)
     poller = ConfirmingPoller(app.dispatcher, app.bot)
     task = asyncio.create_task(poller.run(stop))
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait((task, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if task.done() and not stop.is_set():
+            # Polling retries every error itself; if it ever ends, end the process loudly so a
+            # supervisor restarts it, rather than stay up and answer nobody.
+            task.result()
+            raise RuntimeError("polling stopped unexpectedly")
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        stopping.cancel()
+        await asyncio.gather(task, stopping, return_exceptions=True)
         await app.close()
 
 

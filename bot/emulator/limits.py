@@ -47,7 +47,28 @@ COUNTED_METHODS = frozenset(
     }
 )
 
-FaultKind = Literal["500", "502", "timeout", "403", "429"]
+FaultKind = Literal[
+    "500",
+    "502",
+    "timeout",
+    "403",
+    "429",
+    "409",
+    "400",
+    "drop",
+    "500-after",
+    "502-after",
+    "drop-after",
+]
+# A fault "after" delivery: Telegram did the call (the person sees the message), then the answer
+# was lost (a 5xx from a proxy, or the connection dropped). The client cannot tell it landed.
+FAULT_KINDS = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
+# The "status" execute() returns for a call whose connection is dropped without an answer.
+DROPPED = 0
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 
 
 @dataclass
@@ -119,12 +140,25 @@ class Fault:
             return False
         return self.chat_id is None or str(self.chat_id) == str(chat_id)
 
+    @property
+    def after_delivery(self) -> bool:
+        return self.kind.endswith("-after")
+
+    @property
+    def drops_connection(self) -> bool:
+        return self.kind.startswith("drop")
+
     def error(self) -> ApiError:
-        if self.kind == "403":
+        kind = self.kind.removesuffix("-after")
+        if kind == "409":
+            return ApiError(409, CONFLICT)
+        if kind == "400":
+            return ApiError(400, "Bad Request: injected fault")
+        if kind == "403":
             return forbidden_blocked()
-        if self.kind == "429":
+        if kind == "429":
             return too_many_requests(self.retry_after)
-        if self.kind in ("502", "timeout"):
+        if kind in ("502", "timeout"):
             return ApiError(502, "Bad Gateway")
         return ApiError(500, "Internal Server Error")
 
@@ -136,7 +170,7 @@ class FaultInjector:
         self._faults: list[Fault] = []
 
     def add(self, fault: Fault) -> Fault:
-        if fault.kind not in ("500", "502", "timeout", "403", "429"):
+        if fault.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
         self._faults.append(fault)
         return fault

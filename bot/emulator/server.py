@@ -10,6 +10,7 @@ demo, a benchmark) can act as a user.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ from aiohttp import BodyPartReader, web
 
 from .contract import Upload
 from .errors import ApiError, bad_request, unauthorized
+from .limits import DROPPED
 
 if TYPE_CHECKING:
     from .emulator import TelegramEmulator
@@ -106,6 +108,9 @@ async def _bot_api(request: web.Request) -> web.Response:
     status, body = await emulator.execute(
         request.match_info["method"], raw, uploads, bot_id=int(match.group(1))
     )
+    if status == DROPPED and request.transport is not None:
+        request.transport.abort()  # the client sees the connection reset, no answer at all
+        raise asyncio.CancelledError
     return _reply(status, body)
 
 
