@@ -56,6 +56,7 @@ SWEEPS = (
     Sweep("meetings-sweep", "bot.scheduler:sweep_meetings", 60),
     Sweep("thank-you-sweep", "bot.scheduler:sweep_thank_yous", 6 * 3600),
     Sweep("digest-sweep", "bot.scheduler:sweep_weekly_digests", 15 * 60),
+    Sweep("erasure-cleanup-sweep", "bot.scheduler:sweep_erasure_cleanup", 10 * 60),
 )
 # Telegram keeps an unconfirmed update for 24 hours; a handled id older than this cannot return.
 HANDLED_UPDATES_KEPT = timedelta(days=2)
@@ -321,3 +322,15 @@ async def sweep_weekly_digests() -> int:
         if context.delivery is not None:
             context.delivery.wake()
     return queued
+
+
+# -- privacy (issue 12): erasure leaves no bytes --------------------------------------------------
+
+
+async def sweep_erasure_cleanup() -> bool:
+    """After erasures, clean up the database's own old copies of the deleted rows (SQLite's
+    write-ahead log; PostgreSQL's VACUUM and ANALYZE): see storage/erasure.py."""
+    from storage import erasure
+
+    context = _require_context()
+    return await erasure.clean_up(context.sessions, context.clock())

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -37,6 +37,9 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not just unlinked: after /forget the file
+        # keeps no copy of the person's words (SQLite's stock builds leave this off).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     return engine
@@ -149,6 +152,32 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(
         engine, class_=GatedSession, expire_on_commit=False, info={_GATE: SQLiteWriteGate()}
     )
+
+
+def sessions_like(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
+    """New sessions on the same engine (and, on SQLite, behind the same write gate) as this one:
+    for work that must run after this session's transaction, on its own."""
+    gate = session.info.get(_GATE)
+    return async_sessionmaker(
+        session.bind,
+        class_=type(session),
+        expire_on_commit=False,
+        info={_GATE: gate} if gate is not None else {},
+    )
+
+
+async def checkpoint_wal(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """SQLite: copy the write-ahead log into the database file and cut the log to zero bytes,
+    so it keeps no old copy of a deleted row. True if it finished (readers can hold it back
+    until the busy timeout; then it is tried again later)."""
+    async with sessions() as session:
+        gate: SQLiteWriteGate | None = session.info.get(_GATE)
+        if gate is not None:
+            await gate.enter(session)  # the checkpoint takes SQLite's write lock
+        busy, _log_frames, _copied = (
+            await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        ).one()
+        return busy == 0
 
 
 def alembic_config(connection=None):

@@ -142,6 +142,7 @@ async def test_jobs_live_in_the_database_with_fixed_ids(database_url, sessions):
             "meetings-sweep",
             "thank-you-sweep",
             "digest-sweep",
+            "erasure-cleanup-sweep",
         }
         assert len(second.get_jobs()) == len(jobs.SWEEPS)
         assert stored["checkins-sweep"].func_ref == "bot.scheduler:sweep_checkins"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import consents, participants
+from storage import consents, erasure, participants
 from storage.models import ConsentDecision, Participant
 from storage.types import utcnow
 
@@ -53,3 +53,4 @@ async def refuse(session: AsyncSession, participant: Participant, project_id: in
         project_id=project_id,
     )
     await participants.delete(session, participant)
+    erasure.note(session)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import consent
-from storage import audit, consents, dialog_records, outbox, participants, projects
+from storage import audit, consents, dialog_records, erasure, outbox, participants, projects
 from storage import feedback as feedback_store
 from storage.models import ConsentDecision, Participant
 
@@ -21,6 +21,8 @@ async def forget_people_who_never_joined(session: AsyncSession, now: datetime) -
     """Delete the records (and dialog state) of people who never consented, after a while."""
     telegram_ids = await participants.delete_unconsented_since(session, now - UNJOINED_RETENTION)
     await dialog_records.delete_chats(session, telegram_ids)
+    if telegram_ids:
+        erasure.note(session, now)
     return len(telegram_ids)
 
 
@@ -153,6 +155,8 @@ async def erase(session: AsyncSession, participant: Participant) -> None:
 
     await reciprocity_store.release_places_of(session, participant.id)
     await participants.delete(session, participant)
+    # Deleted rows leave copies in the database's own files until it cleans up: see there.
+    erasure.note(session)
 
 
 async def _reciprocity_of(session: AsyncSession, participant_id: int) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from storage.models.feedback import *  # noqa: F403
 from storage.models.feedback import __all__ as _feedback
 from storage.models.meetings import *  # noqa: F403
 from storage.models.meetings import __all__ as _meetings
+from storage.models.privacy import *  # noqa: F403
+from storage.models.privacy import __all__ as _privacy
 from storage.models.reciprocity import *  # noqa: F403
 from storage.models.reciprocity import __all__ as _reciprocity
 
-__all__ = [*_core, *_feedback, *_meetings, *_reciprocity]
+__all__ = [*_core, *_feedback, *_meetings, *_privacy, *_reciprocity]
