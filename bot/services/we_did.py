@@ -190,8 +190,18 @@ async def _send(
     whole_project: bool,
     sender_id: int | None,
 ) -> tuple[int, int]:
+    """Queue the update for the people whose feedback it answers and, for a whole-team
+    update, the rest of the team: on publishing, everyone in it; on a change of status, the
+    members who were told it before, so someone who joined since gets no news of something
+    they were never told. Returns (linked, others): how many of each will hear."""
     members = set(await projects.member_ids(session, update.project_id))
     linked = [pid for pid in await store.linked_authors(session, update.id) if pid in members]
+    others: list[int] = []
+    if whole_project and changed:
+        told = await store.told_about(session, update.id)
+        others = sorted((told & members) - set(linked))
+    elif whole_project:
+        others = sorted(members - set(linked))
     texts = await _texts(session, update, translate, changed)
     action = f"wedid:{update.id}"
     common = dict(
@@ -204,7 +214,6 @@ async def _send(
     )
     if linked:
         await delivery.enqueue_message(session, kind=OutboxKind.WE_DID, recipients=linked, **common)
-    others = sorted(members - set(linked)) if whole_project else []
     if others:
         await delivery.enqueue_message(
             session, kind=OutboxKind.BROADCAST, recipients=others, **common
@@ -298,8 +307,9 @@ async def change_status(
     now: datetime,
     translate: Translate,
 ) -> int:
-    """A new status, sent again to the people whose feedback the update answers. Returns how
-    many will hear. Choosing the status it already has sends nothing."""
+    """A new status, sent again to exactly the people who were told the update: those whose
+    feedback it answers and, for a whole-team update, the team members told it then. Returns
+    how many will hear. Choosing the status it already has sends nothing."""
     update = await staff_update(session, staff, update_id)
     if update is None:
         raise NotAllowed()
@@ -312,13 +322,13 @@ async def change_status(
     update.status, update.reason, update.updated_at = new, new_reason, now
     session.add(update)
     await session.flush()
-    linked, _others = await _send(
+    linked, others = await _send(
         session,
         update,
         now=now,
         translate=translate,
         changed=True,
-        whole_project=False,
+        whole_project=update.to_whole_project,
         sender_id=staff.id,
     )
     await audit.record(
@@ -326,9 +336,9 @@ async def change_status(
         "we_did.status",
         actor_id=staff.id,
         project_id=update.project_id,
-        detail=f"update={update.id} status={new.value} linked={linked}",
+        detail=f"update={update.id} status={new.value} linked={linked} others={others}",
     )
-    return linked
+    return linked + others
 
 
 async def link_theme(

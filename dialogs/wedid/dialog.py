@@ -226,7 +226,7 @@ def editor_dialog() -> Dialog:
             getter=getters.get_detail,
         ),
         Window(
-            I18nFormat("Where is it now? People whose feedback it answers will hear."),
+            I18nFormat("Where is it now? Everyone who got the update will hear."),
             picker(NEW_STATUS, "statuses", handlers.on_new_status),
             _back(WeDidEditor.detail),
             unexpected_input(),
