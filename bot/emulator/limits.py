@@ -16,6 +16,7 @@ answerCallbackQuery, ...) are not counted, as on Telegram.
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -186,3 +187,32 @@ class FaultInjector:
 
     def clear(self) -> None:
         self._faults.clear()
+
+
+@dataclass
+class Chaos:
+    """Random failures at given rates, for soak runs: any call may meet one.
+
+    `server_errors` are 5xx, half before the call takes effect and half after (a proxy that
+    lost the answer); `dropped` are connections cut without an answer, half after delivery;
+    `too_many` are 429s with a short retry_after."""
+
+    server_errors: float = 0.0
+    dropped: float = 0.0
+    too_many: float = 0.0
+    rng: random.Random = field(default_factory=random.Random)
+    injected: int = 0
+
+    def pick(self, method: str) -> Fault | None:
+        roll = self.rng.random()
+        after = self.rng.random() < 0.5
+        if roll < self.server_errors:
+            kind: FaultKind = "502-after" if after else "500"
+        elif roll < self.server_errors + self.dropped:
+            kind = "drop-after" if after else "drop"
+        elif roll < self.server_errors + self.dropped + self.too_many and method in COUNTED_METHODS:
+            kind = "429"
+        else:
+            return None
+        self.injected += 1
+        return Fault(kind, method, retry_after=1)
