@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.emulator.proxy import TcpProxy
+from bot.i18n import LANGUAGE_NAMES
 from storage.models import Feedback
 from tests.conftest import (
     FEEDBACK_TOPICS,
@@ -22,6 +23,7 @@ from tests.conftest import (
     reset_postgres,
     say,
     settle,
+    tr,
 )
 
 DONE = "Thank you. Your answer is with the team."
@@ -32,11 +34,11 @@ async def answers(app) -> list[Feedback]:
         return list((await session.execute(select(Feedback).order_by(Feedback.id))).scalars())
 
 
-async def to_the_send_screen(emulator, running, user_id: int):
+async def to_the_send_screen(emulator, running, user_id: int, locale: str = "en"):
     _project_id, code = await make_team(running.app, feedback_topics=FEEDBACK_TOPICS)
-    amy = await join(emulator, user_id, code=code)
+    amy = await join(emulator, user_id, code=code, language=LANGUAGE_NAMES[locale])
     await say(emulator, amy, "/feedback")
-    await press(emulator, amy, "Transport", "🙂 Good")
+    await press(emulator, amy, "Transport", f"🙂 {tr('Good', locale)}")
     return amy
 
 
@@ -101,29 +103,35 @@ async def test_a_failing_getme_at_start_is_retried_until_it_works(emulator, star
 
 
 @pytest.mark.contract_violations(reason="a retried edit that had landed is 'not modified'")
-@pytest.mark.parametrize("kind", ["500-after", "502-after", "drop-after"])
-async def test_thank_you_then_a_lost_answer_keeps_the_feedback(emulator, start_bot, kind):
+@pytest.mark.parametrize(
+    ("kind", "locale"), [("500-after", "en"), ("502-after", "cy"), ("drop-after", "ar")]
+)
+async def test_thank_you_then_a_lost_answer_keeps_the_feedback(emulator, start_bot, kind, locale):
     running = await start_bot()
-    amy = await to_the_send_screen(emulator, running, 7110)
+    amy = await to_the_send_screen(emulator, running, 7110, locale)
     emulator.inject_fault("editMessageText", kind, chat_id=7110)
-    await press(emulator, amy, "Send without my name")
+    await press(emulator, amy, tr("Send without my name", locale))
 
     assert emulator.delivered_then_failed, "the fault did not happen"
-    assert DONE in amy.last_message.text  # what the person saw ...
+    assert tr(DONE, locale) in amy.last_message.text  # what the person saw ...
     [answer] = await answers(running.app)  # ... is what was stored, once
     assert (answer.topic, answer.rating) == ("Transport", 4)
 
 
-async def test_a_screen_that_cannot_be_drawn_keeps_the_answer_and_says_so(emulator, start_bot):
+@pytest.mark.parametrize("locale", ["en", "ar"])
+async def test_a_screen_that_cannot_be_drawn_keeps_the_answer_and_says_so(
+    emulator, start_bot, locale
+):
     running = await start_bot()
-    amy = await to_the_send_screen(emulator, running, 7111)
+    amy = await to_the_send_screen(emulator, running, 7111, locale)
     # Every try to draw the next screen fails: the retries, then the redraw.
     emulator.inject_fault("editMessageText", "500", times=20, chat_id=7111)
-    await press(emulator, amy, "Send without my name")
+    await press(emulator, amy, tr("Send without my name", locale))
 
     [answer] = await answers(running.app)
     assert answer.rating == 4
-    assert amy.last_message.text == "Sorry, I could not show the next screen. Type /menu to go on."
+    sorry = "Sorry, I could not show the next screen. Type /menu to go on."
+    assert amy.last_message.text == tr(sorry, locale)
     emulator.faults.clear()
     await say(emulator, amy, "/menu")
     assert amy.last_message.buttons
