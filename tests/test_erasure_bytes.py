@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot import scheduler as jobs
-from bot.services import meetings
+from bot.services import meetings, privacy
 from bot.services.meetings import PollDraft
 from storage import erasure, participants
-from storage.models import ErasureCleanupDue
+from storage.db import create_engine, create_session_factory, upgrade
+from storage.models import ErasureCleanupDue, Participant
 from storage.types import utcnow
 from tests.conftest import (
     FEEDBACK_TOPICS,
@@ -142,6 +143,27 @@ async def test_after_forget_the_sqlite_files_hold_no_byte_of_them(
     assert _hits(database) == [], "after the bot stopped"
 
 
+async def test_someone_who_never_joined_is_forgotten_from_the_files_too(
+    emulator, start_bot, tmp_path, stock_sqlite
+):
+    running = await start_bot()
+    database = tmp_path / "bot.db"
+    newcomer = emulator.user(TELEGRAM_ID, first_name="Sam", language_code="en")
+    await say(emulator, newcomer, "/start")
+    await press(emulator, newcomer, "English")  # and then nothing more
+    assert _hits(database)
+    month_later = utcnow() + timedelta(days=31)
+    jobs.set_context(
+        jobs.JobContext(sessions=running.app.sessions, delivery=None, clock=lambda: month_later)
+    )
+    try:
+        assert await jobs.sweep_people_who_never_joined() == 1
+    finally:
+        jobs.set_context(None)
+    await erasure.cleanups_started_after_commits()
+    assert _hits(database) == []
+
+
 @pytest.mark.skipif(not POSTGRES_URL, reason="COPRODUCE_TEST_POSTGRES_URL not set")
 async def test_on_postgresql_the_cleanup_vacuums_and_the_statistics_forget_them(
     emulator, start_bot
@@ -203,3 +225,29 @@ async def _cleanup_times(connection, tables: list[str]) -> dict[str, tuple]:
     )
     times = {name: (vacuumed, analysed) for name, vacuumed, analysed in rows}
     return {name: times.get(name, (None, None)) for name in tables}
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="COPRODUCE_TEST_POSTGRES_URL not set")
+async def test_when_the_last_people_leave_the_statistics_forget_them_too():
+    """ANALYZE keeps a table's old statistics when it finds no rows: the cleanup removes them."""
+    await reset_postgres(POSTGRES_URL)
+    engine = create_engine(POSTGRES_URL)
+    await upgrade(engine)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session:
+            for number, name in enumerate(("Ada Quillfeather", "Bo Xylocarp", "Cy Marmalade")):
+                session.add(Participant(telegram_id=TELEGRAM_ID + number, display_name=name))
+            await session.commit()
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql("ANALYZE participant")
+            assert await _in_statistics(connection)
+            async with sessions() as session:
+                for person in (await session.execute(select(Participant))).scalars().all():
+                    await privacy.erase(session, person)
+                await session.commit()
+            assert await erasure.clean_up(sessions)
+            assert await _in_statistics(connection) == []
+    finally:
+        await engine.dispose()
