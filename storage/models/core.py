@@ -167,12 +167,18 @@ class AuditEntry(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     actor_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True),
+        sa_column=Column(
+            Integer, ForeignKey("participant.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
     )
     project_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("project.id", ondelete="SET NULL"), nullable=True),
     )
+    # A refusal someone can repeat at will (a forged button, pressed again and again) is one
+    # row an hour: how many more times it came, and when the last did (storage/audit.py).
+    repeats: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     # Whom the action was about (a role given to ...); unlinked when they are erased.
     subject_id: int | None = Field(
         default=None,
