@@ -8,8 +8,9 @@ read and checked first: anything that is not an update Telegram could send gets 
 warning line that names only the kind of fault (never a value from the body).
 
 An update is then handled in the request, not in the background: 200 when it was handled; if
-handling raised (the database is out of reach, say), 503, so Telegram sends it again later
-and the record of handled update ids keeps it from being done twice.
+handling raised, 503 (the database or Redis is out of reach: a warning, no traceback) or 500
+(anything else: logged with its traceback), so Telegram sends it again later and the record
+of handled update ids keeps it from being done twice.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
+
+from storage.outage import is_storage_outage
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,8 @@ def _numbers_fit(data: Any) -> bool:
 
 
 class UpdateRequestHandler(SimpleRequestHandler):
-    """SimpleRequestHandler that answers 400 to anything but an update, and 503 to an update
-    whose handling raised. Always handles in the request (never in the background)."""
+    """SimpleRequestHandler that answers 400 to anything but an update, and 503 or 500 to an
+    update whose handling raised. Always handles in the request (never in the background)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["handle_in_background"] = False
@@ -93,13 +96,21 @@ class UpdateRequestHandler(SimpleRequestHandler):
         except Exception as error:
             # Not confirmed: Telegram sends the update again, and the handled-ids record skips
             # it if it did land after all.
+            if is_storage_outage(error):
+                log.warning(
+                    "webhook: update %s waits for the database or Redis (%s); "
+                    "Telegram will send it again",
+                    update.update_id,
+                    type(error).__name__,
+                )
+                return web.Response(text="Service Unavailable: try again", status=503)
             log.error(
                 "webhook: update %s failed (%s); Telegram will send it again",
                 update.update_id,
                 type(error).__name__,
                 exc_info=error,
             )
-            return web.Response(text="Service Unavailable: try again", status=503)
+            return web.Response(text="Internal Server Error", status=500)
         if isinstance(result, TelegramMethod):  # a handler's answer in the response, as aiogram
             return web.Response(body=self._build_response_writer(bot=bot, result=result))
         return web.json_response({})

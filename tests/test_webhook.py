@@ -187,7 +187,7 @@ async def test_a_body_that_is_not_an_update_gets_400_and_leaves_no_trace_of_itse
         assert ann.buttons[0] == "Cymraeg"
 
 
-async def test_an_update_whose_handling_failed_is_not_confirmed_and_comes_back():
+async def test_an_update_whose_handling_failed_is_not_confirmed_and_comes_back(caplog):
     """The database is down while an update is handled: 503, so Telegram sends it again; once
     the database is back, the same update is handled and confirmed with 200."""
     dispatcher = Dispatcher()
@@ -197,6 +197,8 @@ async def test_an_update_whose_handling_failed_is_not_confirmed_and_comes_back()
     async def on_message(message: Message) -> None:
         if not database_up:
             raise OperationalError("INSERT", {}, ConnectionRefusedError("database is down"))
+        if message.text == "boom":
+            raise RuntimeError("a bug")
         handled.append(message.text)
 
     bot = Bot("42:TEST")
@@ -204,13 +206,21 @@ async def test_an_update_whose_handling_failed_is_not_confirmed_and_comes_back()
     app = web.Application()
     handler.register(app, path="/telegram")
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    caplog.set_level(logging.WARNING, logger="bot.webhook")
     async with TestClient(TestServer(app)) as client:
         update = _update(21, 3201, "hello")
         response = await client.post("/telegram", json=update, headers=headers)
         assert response.status == 503 and handled == []
+        (waits,) = [r for r in caplog.records if r.name == "bot.webhook"]
+        assert waits.levelno == logging.WARNING and not waits.exc_info  # an outage, not a bug
         database_up = True
         response = await client.post("/telegram", json=update, headers=headers)
         assert response.status == 200 and handled == ["hello"]
         response = await client.post("/telegram", json=update, headers={})
         assert response.status == 401  # and the secret still guards it
+        # Any other failure is not confirmed either, and is logged with its traceback.
+        response = await client.post("/telegram", json=_update(22, 3201, "boom"), headers=headers)
+        assert response.status == 500
+        failed = caplog.records[-1]
+        assert failed.levelno == logging.ERROR and failed.exc_info is not None
     assert handled == ["hello"]
