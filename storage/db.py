@@ -154,6 +154,14 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
+def end_of_write(session: AsyncSession) -> None:
+    """The session's transaction is committed: let the next writer in now, not at the end of
+    commit() (for work that runs inside commit and writes through a session of its own)."""
+    gate: SQLiteWriteGate | None = session.info.get(_GATE)
+    if gate is not None:
+        gate.leave(session)
+
+
 def sessions_like(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
     """New sessions on the same engine (and, on SQLite, behind the same write gate) as this one:
     for work that must run after this session's transaction, on its own."""

@@ -7,8 +7,9 @@ versions in the table and its indexes until VACUUM, and sampled values in its pl
 statistics (`pg_stats`) until ANALYZE.
 
 So each erasure leaves a mark (a time, nothing about the person), and a cleanup follows:
-- SQLite: a TRUNCATE checkpoint right after the erasure's commit (the WAL is cut to zero bytes),
-  and again from the scheduler's sweep while a mark is left (a crash, a busy database).
+- SQLite: a TRUNCATE checkpoint as part of the erasure's commit, once its writes are in (the
+  WAL is cut to zero bytes), and again from the scheduler's sweep while a mark is left (a
+  crash, a database too busy to checkpoint).
 - PostgreSQL: the scheduler's sweep runs `VACUUM (ANALYZE)` on the tables an erasure touches,
   one run at a time across every running copy of the bot (an advisory lock), outside any
   transaction. A mark is cleared only by a cleanup that starts `SETTLE` after the erasure: a
@@ -17,16 +18,15 @@ So each erasure leaves a mark (a time, nothing about the person), and a cleanup 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import await_only
 from sqlmodel import SQLModel
 
-from storage.db import checkpoint_wal, sessions_like
+from storage.db import checkpoint_wal, end_of_write, sessions_like
 from storage.models import ErasureCleanupDue
 from storage.types import utcnow
 
@@ -37,8 +37,6 @@ SETTLE = timedelta(minutes=30)
 # pg_try_advisory_lock's key: one cleanup at a time, whichever process runs it.
 _LOCK_KEY = 0x636F70726F64  # "coprod"
 _NOTED = "erasure_noted"
-# Cleanups started after a commit; kept here so they are not garbage-collected mid-way.
-_after_commit_tasks: set[asyncio.Task] = set()
 
 
 def touched_tables() -> list[str]:
@@ -62,41 +60,30 @@ def touched_tables() -> list[str]:
 
 
 def note(session: AsyncSession, now: datetime | None = None) -> None:
-    """Someone's rows are deleted in this session's transaction: leave a mark, and once the
-    transaction is committed, clean up on SQLite at once (PostgreSQL waits for the sweep)."""
+    """Someone's rows are deleted in this session's transaction: leave a mark, and on SQLite
+    clean up as soon as the transaction is committed, before `commit()` returns (so before the
+    update is confirmed to Telegram). PostgreSQL waits for the sweep."""
     session.add(ErasureCleanupDue(erased_at=now or utcnow()))
     if session.info.get(_NOTED):
         return
     session.info[_NOTED] = True
+    if session.bind.dialect.name != "sqlite":
+        return
     sessions = sessions_like(session)
-    sqlite = session.bind.dialect.name == "sqlite"
 
     def committed(_sync_session) -> None:
+        # Runs inside commit(), in SQLAlchemy's greenlet: await_only waits for the coroutine.
         session.info.pop(_NOTED, None)
-        if sqlite:
-            _in_background(clean_up(sessions))
+        end_of_write(session)  # the checkpoint needs the write gate this session holds
+        try:
+            await_only(clean_up(sessions))
+        except Exception as error:  # the erasure is committed: never undo that; retry later
+            log.warning(
+                "cleanup after an erasure failed (%s); the sweep tries again",
+                type(error).__name__,
+            )
 
     event.listen(session.sync_session, "after_commit", committed, once=True)
-
-
-def _in_background(work: Coroutine) -> None:
-    task = asyncio.get_running_loop().create_task(work)
-    _after_commit_tasks.add(task)
-    task.add_done_callback(_finished)
-
-
-async def cleanups_started_after_commits() -> None:
-    """Wait for the cleanups that erasures' commits started (for shutdown and tests)."""
-    await asyncio.gather(*_after_commit_tasks, return_exceptions=True)
-
-
-def _finished(task: asyncio.Task) -> None:
-    _after_commit_tasks.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.warning(
-            "cleanup after an erasure failed (%s); the sweep tries again",
-            type(task.exception()).__name__,
-        )
 
 
 async def clean_up(sessions: async_sessionmaker[AsyncSession], now: datetime | None = None) -> bool:

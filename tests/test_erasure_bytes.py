@@ -137,7 +137,6 @@ async def test_after_forget_the_sqlite_files_hold_no_byte_of_them(
     assert _hits(database), "the story should have stored the person's words"
 
     await _forget(emulator, ada)
-    await erasure.cleanups_started_after_commits()
     assert _hits(database) == [], "while the bot runs"
     await running.stop()
     assert _hits(database) == [], "after the bot stopped"
@@ -160,7 +159,6 @@ async def test_someone_who_never_joined_is_forgotten_from_the_files_too(
         assert await jobs.sweep_people_who_never_joined() == 1
     finally:
         jobs.set_context(None)
-    await erasure.cleanups_started_after_commits()
     assert _hits(database) == []
 
 
