@@ -5,7 +5,9 @@ idempotency key, so a message whose request was in flight when the process died 
 the engine keeps that window to one message:
 
 * 'sending' is committed before the request, and the answer is written in the same commit as
-  the next message's 'sending' (one commit per message, and never a lock held while waiting);
+  the next message's 'sending', made before waiting for that one's turn (one commit per
+  message, and never a lock held while waiting), so an answered message is never left
+  unrecorded while the pacer waits;
 * only one request is in flight at a time, so one crash leaves at most one 'sending' row, and
   that row is sent again on restart: no one lost, at most one duplicate per crash.
 
@@ -227,12 +229,14 @@ class DeliveryEngine:
                     _mark(item.delivery_id, DeliveryState.DEFERRED, hold.reason, hold.until)
                 )
             return
-        await self.pacer.acquire(person.telegram_id)
-        # The answer to the previous message and this one's 'sending', in one commit.
+        # The answer to the previous message and this one's 'sending', in one commit, before
+        # waiting for this one's turn (up to a second per chat, or a 429's retry_after): a crash
+        # in that wait must not send again a message Telegram already answered.
         lease_until = self.clock() + self.lease
         writes.append(lambda s, d=item.delivery_id: outbox.mark_sending(s, d, lease_until))
         await self._flush(session, writes)
         await session.commit()
+        await self.pacer.acquire(person.telegram_id)
         outcome = await self._send(person, content)
         while outcome is None:  # 429: the pacer is paused; same message, once it may go
             await self.pacer.acquire(person.telegram_id)
