@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, Settings
 from bot.services import invites
-from storage import projects
+from storage import audit, projects
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.models import Role
 
@@ -78,6 +78,10 @@ async def make_invite(
     bot_username: str | None,
 ) -> tuple[str, str]:
     """Returns the text to print and the deep link (for the QR code)."""
+    expires_in = timedelta(days=expires_days) if expires_days is not None else None
+    problem = invites.limits_problem(expires_in=expires_in, max_uses=max_uses)
+    if problem:
+        raise ConfigError(problem)
     username = bot_username or await _bot_username(settings)
     engine, sessions = await _sessions(settings)
     try:
@@ -89,7 +93,7 @@ async def make_invite(
                 session,
                 project,
                 Role(role),
-                expires_in=timedelta(days=expires_days) if expires_days else None,
+                expires_in=expires_in,
                 max_uses=max_uses,
             )
             await session.commit()
@@ -121,6 +125,53 @@ async def revoke_invite(settings: Settings, code: str) -> str:
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _describe(schedule, project) -> str:
+    """One line a coordinator can read: which check-in, when, and its id to stop it."""
+    minutes = schedule.minute_of_day
+    local = schedule.next_run_at.astimezone(ZoneInfo(project.timezone))
+    return (
+        f"{schedule.id}\t{schedule.start} check-in every {schedule.every_weeks} week(s) on "
+        f"{WEEKDAYS[schedule.weekday]} at {minutes // 60:02d}:{minutes % 60:02d} "
+        f"({project.timezone}); next on {local:%Y-%m-%d %H:%M}"
+    )
+
+
+async def list_checkins(settings: Settings, *, project_id: int) -> str:
+    """A project's running check-ins, one a line, with the id `--stop` takes."""
+    from bot.services import checkins
+
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            project = await projects.get_project(session, project_id)
+            if project is None:
+                raise ConfigError(f"there is no project {project_id}: see coproduce project list")
+            found = await checkins.running(session, project_id)
+            lines = [_describe(schedule, project) for schedule in found]
+    finally:
+        await engine.dispose()
+    return "\n".join(lines) or f"no check-ins for {project.name}"
+
+
+async def stop_checkin(settings: Settings, *, schedule_id: int) -> str:
+    from bot.services import checkins
+
+    engine, sessions = await _sessions(settings)
+    try:
+        async with sessions() as session:
+            stopped = await checkins.stop_by_id(session, schedule_id, actor=None)
+            if stopped is None:
+                raise ConfigError(
+                    f"there is no running check-in {schedule_id}: see coproduce checkin "
+                    "--project ID --list"
+                )
+            project = await projects.get_project(session, stopped.project_id)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return f"check-in {schedule_id} stopped: {project.name} gets no more {stopped.start} check-ins"
+
+
 async def add_checkin(
     settings: Settings,
     *,
@@ -129,9 +180,12 @@ async def add_checkin(
     weekday: str,
     at: str,
     start: str,
+    replace: bool = False,
 ) -> str:
-    """A project's recurring check-in, e.g. every second Tuesday at 18:00 in its time zone."""
-    from bot.services import delivery
+    """A project's recurring check-in, e.g. every second Tuesday at 18:00 in its time zone.
+    One of each kind a project: a second would send everyone each check-in twice, so it is
+    refused, or (with `replace`) takes the place of the one running."""
+    from bot.services import checkins, delivery
     from storage.types import utcnow
 
     try:
@@ -141,12 +195,24 @@ async def add_checkin(
         raise ConfigError("--at takes a time like 18:00") from None
     if weekday not in WEEKDAYS or every_weeks < 1 or not 0 <= minute_of_day < 24 * 60:
         raise ConfigError("give --weekday mon..sun, --every-weeks 1 or more and --at 00:00-23:59")
+    replaced: list[str] = []
     engine, sessions = await _sessions(settings)
     try:
         async with sessions() as session:
             project = await projects.get_project(session, project_id)
             if project is None:
                 raise ConfigError(f"there is no project {project_id}: see coproduce project list")
+            same = await checkins.same_kind(session, project.id, start)
+            if same and not replace:
+                ids = ", ".join(str(schedule.id) for schedule in same)
+                raise ConfigError(
+                    f"{project.name} already has a {start} check-in (id {ids}); a second one "
+                    "would send everyone each check-in twice. Add --replace to put this one in "
+                    f"its place, or stop it first: coproduce checkin --stop {same[0].id}"
+                )
+            for schedule in same:
+                replaced.append(_describe(schedule, project))
+                await checkins.stop_by_id(session, schedule.id, actor=None)
             now = utcnow()
             schedule = await delivery.add_checkin_schedule(
                 session,
@@ -159,11 +225,22 @@ async def add_checkin(
                 first_on=now.astimezone(ZoneInfo(project.timezone)).date(),
                 now=now,
             )
+            await audit.record(
+                session,
+                "checkin.added",
+                actor_id=None,
+                project_id=project.id,
+                detail=f"{start} (command line)",
+            )
             await session.commit()
             first = schedule.next_run_at.astimezone(ZoneInfo(project.timezone))
+            schedule_id = schedule.id
     finally:
         await engine.dispose()
-    return (
-        f"{start} check-in for {project.name} every {every_weeks} week(s) on {weekday} at {at} "
-        f"({project.timezone}); first on {first:%Y-%m-%d %H:%M}"
+    done = (
+        f"{start} check-in {schedule_id} for {project.name} every {every_weeks} week(s) on "
+        f"{weekday} at {at} ({project.timezone}); first on {first:%Y-%m-%d %H:%M}"
     )
+    if replaced:
+        done = "replaced (stopped):\n" + "\n".join(replaced) + "\n" + done
+    return done

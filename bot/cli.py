@@ -67,12 +67,19 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="the bot's @username (default: ask Telegram)")
     invite.add_argument("--revoke", metavar="CODE", help="turn off an invite instead")
 
-    checkin = commands.add_parser("checkin", help="a project's recurring check-in")
-    checkin.add_argument("--project", type=int, required=True)
+    checkin = commands.add_parser(
+        "checkin", help="a project's recurring check-in: add one, --list them, --stop one"
+    )
+    checkin.add_argument("--project", type=int, help="project id (see: coproduce project list)")
     checkin.add_argument("--every-weeks", type=int, default=1)
-    checkin.add_argument("--weekday", required=True, help="mon, tue, wed, thu, fri, sat or sun")
-    checkin.add_argument("--at", required=True, help="local time in the project's zone, e.g. 18:00")
+    checkin.add_argument("--weekday", help="mon, tue, wed, thu, fri, sat or sun")
+    checkin.add_argument("--at", help="local time in the project's zone, e.g. 18:00")
     checkin.add_argument("--start", choices=("pulse", "feedback"), default="pulse")
+    checkin.add_argument(
+        "--replace", action="store_true", help="stop the project's check-in of this kind first"
+    )
+    checkin.add_argument("--list", action="store_true", help="the project's running check-ins")
+    checkin.add_argument("--stop", type=int, metavar="ID", help="stop a check-in (id from --list)")
 
     export = commands.add_parser(
         "export", help="a project's responses as CSV, XLSX or JSON Lines (for coordinators)"
@@ -198,18 +205,28 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "checkin":
         from bot import admin
 
-        print(
-            asyncio.run(
-                admin.add_checkin(
-                    settings,
-                    project_id=args.project,
-                    every_weeks=args.every_weeks,
-                    weekday=args.weekday,
-                    at=args.at,
-                    start=args.start,
+        if args.stop is not None:
+            print(asyncio.run(admin.stop_checkin(settings, schedule_id=args.stop)))
+        elif args.project is None:
+            raise ConfigError("say which project: --project ID (see: coproduce project list)")
+        elif args.list:
+            print(asyncio.run(admin.list_checkins(settings, project_id=args.project)))
+        elif not args.weekday or not args.at:
+            raise ConfigError("a new check-in needs --weekday mon..sun and --at a time like 18:00")
+        else:
+            print(
+                asyncio.run(
+                    admin.add_checkin(
+                        settings,
+                        project_id=args.project,
+                        every_weeks=args.every_weeks,
+                        weekday=args.weekday,
+                        at=args.at,
+                        start=args.start,
+                        replace=args.replace,
+                    )
                 )
             )
-        )
     elif args.command == "export":
         from bot import exports_cli
 

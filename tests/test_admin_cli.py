@@ -68,3 +68,50 @@ def test_a_project_sets_a_check_in_every_second_tuesday_at_six_in_the_evening(tm
     assert when.weekday() == 1 and (when.hour, when.minute) == (18, 0)
     wrong = _cli("checkin", "--project", "1", "--weekday", "tue", "--at", "6pm", cwd=tmp_path)
     assert wrong.returncode == 2 and "18:00" in wrong.stderr
+
+
+def test_a_second_check_in_of_the_same_kind_is_refused_listed_replaced_and_stopped(tmp_path):
+    assert _cli("project", "create", "--name", "Youth panel", cwd=tmp_path).returncode == 0
+    every_tuesday = ("checkin", "--project", "1", "--weekday", "tue", "--at", "18:00")
+    first = _cli(*every_tuesday, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = _cli(*every_tuesday, cwd=tmp_path)
+    assert again.returncode == 2
+    assert "already has a pulse check-in (id 1)" in again.stderr
+    assert "twice" in again.stderr and "--stop 1" in again.stderr and "--replace" in again.stderr
+    feedback = _cli(*every_tuesday, "--start", "feedback", cwd=tmp_path)  # another kind: fine
+    assert feedback.returncode == 0, feedback.stderr
+
+    listed = _cli("checkin", "--project", "1", "--list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("1\tpulse check-in every 1 week(s) on tue at 18:00")
+
+    replaced = _cli(*every_tuesday[:4], "thu", "--at", "10:00", "--replace", cwd=tmp_path)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "replaced (stopped):\n1\tpulse" in replaced.stdout
+    listed = _cli("checkin", "--project", "1", "--list", cwd=tmp_path).stdout
+    assert "on tue at 18:00" not in listed.split("feedback")[0]
+    assert "pulse check-in every 1 week(s) on thu at 10:00" in listed
+    assert len(listed.strip().splitlines()) == 2
+
+    stopped = _cli("checkin", "--stop", "2", cwd=tmp_path)
+    assert stopped.returncode == 0 and "no more feedback check-ins" in stopped.stdout
+    assert "feedback" not in _cli("checkin", "--project", "1", "--list", cwd=tmp_path).stdout
+    gone = _cli("checkin", "--stop", "2", cwd=tmp_path)
+    assert gone.returncode == 2 and "no running check-in 2" in gone.stderr
+
+
+def test_an_invite_nobody_could_use_is_refused_and_no_qr_code_is_made(tmp_path):
+    assert _cli("project", "create", "--name", "Youth panel", cwd=tmp_path).returncode == 0
+    base = ("invite", "--project", "1", "--bot-username", "coproduce_bot")
+    no_uses = _cli(*base, "--max-uses", "0", cwd=tmp_path)
+    assert no_uses.returncode == 2
+    assert "--max-uses takes 1 or more" in no_uses.stderr and "admits nobody" in no_uses.stderr
+    past = _cli(*base, "--expires-days", "-3", cwd=tmp_path)
+    assert past.returncode == 2 and "--expires-days takes 1 or more" in past.stderr
+    assert _cli(*base, "--expires-days", "0", cwd=tmp_path).returncode == 2
+    assert not (tmp_path / "data" / "invites").exists()  # no dead QR code left behind
+    fine = _cli(*base, "--max-uses", "1", "--expires-days", "1", cwd=tmp_path)
+    assert fine.returncode == 0 and "1 uses" in fine.stdout

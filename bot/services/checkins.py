@@ -73,3 +73,35 @@ async def stop(
     if stopped:
         await audit.record(session, "checkin.stopped", actor_id=actor.id, project_id=project_id)
     return stopped
+
+
+# -- from the command line (a coordinator setting a team up; no actor in the bot) ------------------
+
+
+async def running(session: AsyncSession, project_id: int) -> list[CheckinSchedule]:
+    return await outbox.checkin_schedules(session, project_id)
+
+
+async def same_kind(session: AsyncSession, project_id: int, start: str) -> list[CheckinSchedule]:
+    """The project's running check-ins that start the same thing: a second one of a kind
+    would send everyone each check-in twice."""
+    return [s for s in await outbox.checkin_schedules(session, project_id) if s.start == start]
+
+
+async def stop_by_id(
+    session: AsyncSession, schedule_id: int, *, actor: Participant | None
+) -> CheckinSchedule | None:
+    """Stop a running check-in by its id (audited); None if there is no such running one."""
+    schedule = await session.get(CheckinSchedule, schedule_id)
+    if schedule is None or not schedule.active:
+        return None
+    if not await outbox.stop_checkin_schedule(session, schedule.project_id, schedule_id):
+        return None
+    await audit.record(
+        session,
+        "checkin.stopped",
+        actor_id=actor.id if actor else None,
+        project_id=schedule.project_id,
+        detail=f"schedule={schedule_id}",
+    )
+    return schedule

@@ -52,6 +52,22 @@ def qr_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
+class InvalidLimits(ValueError):
+    """An invite nobody could use: no uses at all, or a life that ended before it began."""
+
+
+def limits_problem(*, expires_in: timedelta | None, max_uses: int | None) -> str | None:
+    """Why these limits would make a dead link (plain words for the command line), or None."""
+    if max_uses is not None and max_uses < 1:
+        return "--max-uses takes 1 or more (leave it out for no limit): 0 uses admits nobody"
+    if expires_in is not None and expires_in <= timedelta(0):
+        return (
+            "--expires-days takes 1 or more (leave it out for a link that does not expire): "
+            "the link would not work even once"
+        )
+    return None
+
+
 async def create_invite(
     session: AsyncSession,
     project: Project,
@@ -62,6 +78,9 @@ async def create_invite(
     max_uses: int | None = None,
     now: datetime | None = None,
 ) -> Invite:
+    problem = limits_problem(expires_in=expires_in, max_uses=max_uses)
+    if problem:
+        raise InvalidLimits(problem)
     now = now or utcnow()
     invite = Invite(
         code=new_code(),
