@@ -32,9 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--as",
         dest="role",
-        choices=("participant", "facilitator"),
+        choices=("participant", "facilitator", "coordinator"),
         default="participant",
-        help="who you are in the demo team",
+        help="who you are in the demo team (four simulated people are in it too)",
     )
     chat.add_argument(
         "--language", default="en", help="your Telegram app language, e.g. cy, pl, ar"
