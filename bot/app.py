@@ -24,6 +24,7 @@ from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from bot.private_chats import private_chats_only
 from bot.tasks import BackgroundTasks
+from bot.telegram_contract import ContractGuard
 from dialogs.actions import actions_router, markup_factory
 from dialogs.availability.dialog import availability_dialog
 from dialogs.broadcast.dialog import broadcast_dialog
@@ -36,6 +37,7 @@ from dialogs.fallback import fallback_router
 from dialogs.feedback.dialog import feedback_dialog, my_feedback_dialog
 from dialogs.meetings.dialog import meetings_staff_dialog, my_meetings_dialog
 from dialogs.menu.dialog import menu_dialog
+from dialogs.messageless import messageless_router
 from dialogs.offers.dialog import offers_dialog
 from dialogs.onboarding.dialog import onboarding_dialog
 from dialogs.polls.dialog import poll_create_dialog
@@ -104,7 +106,11 @@ def create_dispatcher(
     private_chats_only(dispatcher, i18n, default_locale)  # first: a group reaches nothing else
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(
-        commands_router(), actions_router(), dialogs_router(), fallback_router()
+        messageless_router(),  # a press with no chat: answered before anything expects one
+        commands_router(),
+        actions_router(),
+        dialogs_router(),
+        fallback_router(),
     )
     bg_factory = setup_dialogs(
         dispatcher, events_isolation=events_isolation, message_manager=AnswerOnceMessageManager()
@@ -123,6 +129,7 @@ def create_dispatcher(
 
 def create_bot(token: str, api_url: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session.middleware(ContractGuard())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import re
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import UnknownIntent
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Column, Select
@@ -99,6 +101,31 @@ def timezone_items(suggested: str, locale: str) -> list[tuple[str, str]]:
     return [(zone, timezone_label(zone, locale)) for zone in zones]
 
 
+# A button's number is an id or a small choice; every id fits a signed 64-bit database column.
+_BUTTON_NUMBER = re.compile(r"-?[0-9]{1,19}")
+_LARGEST_ID = 2**63 - 1
+
+
+class ForgedButton(UnknownIntent):
+    """Button data no screen of ours made (a number no id can be). It is answered like a button
+    from a closed dialog: "that button is old", a fresh menu, no traceback (dialogs/fallback.py)."""
+
+
+def button_number(item_id: str) -> int:
+    """The `type_factory` of every numeric Select: the number a button carries, or ForgedButton."""
+    if not _BUTTON_NUMBER.fullmatch(item_id) or abs(int(item_id)) > _LARGEST_ID:
+        raise ForgedButton("button data out of range")
+    return int(item_id)
+
+
+def button_id(item: str) -> int | None:
+    """The whole number (0 or more) a button's text item carries, or None if it carries none
+    that an id or a choice could be: forged data never reaches a database column or a date."""
+    if not item.isascii() or not item.isdigit() or int(item) > _LARGEST_ID:
+        return None
+    return int(item)
+
+
 def picker(widget_id: str, items_key: str, on_click, *, numeric: bool = False) -> Column:
     """A column of buttons, one per (id, label) item from the getter."""
     return Column(
@@ -108,7 +135,7 @@ def picker(widget_id: str, items_key: str, on_click, *, numeric: bool = False) -
             item_id_getter=operator.itemgetter(0),
             items=items_key,
             on_click=on_click,
-            type_factory=int if numeric else str,
+            type_factory=button_number if numeric else str,
         )
     )
 
@@ -144,9 +171,12 @@ def unexpected_input() -> MessageInput:
 
 
 class AnswerOnceMessageManager(MessageManager):
-    """aiogram-dialog answers every button press after the handler ran; when the handler has
-    already answered it (with a kind word, as ours often do), Telegram refuses the second answer.
-    That refusal is expected, so it is not worth a warning in the logs."""
+    """aiogram-dialog answers every button press after the handler ran. A press the handler
+    already answered (with a kind word, as ours often do) is not answered again: the bot's
+    session skips the second answer (bot/telegram_contract.py). What is left is a press handled
+    after Telegram stopped waiting for its answer (a slow update, or one handled after a
+    restart): Telegram refuses that answer, and nobody is waiting for it, so it is not worth a
+    warning in the logs."""
 
     async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> None:
         try:

@@ -1,6 +1,21 @@
 """Shared fixtures: databases (SQLite always; PostgreSQL and Redis when their URLs are set),
 the Telegram emulator, and the real bot wired to it exactly as the CLI wires it. Also the small
-story helpers many tests share: a team with an invite, staff, people tapping and typing."""
+story helpers many tests share: a team with an invite, staff, people tapping and typing.
+
+Contract violations: the emulator refuses what Telegram refuses and records in
+`emulator.violations` every refusal that says the bot broke the Bot API contract (a second
+`answerCallbackQuery` for one press, an edit that changes nothing, an edit or delete of a message
+that is not there or not the bot's, an unknown method or a wrong field; see
+`bot/emulator/errors.py: is_contract_violation`). Every test that uses the `emulator` fixture
+fails at teardown if any were recorded. A test whose purpose is to provoke one (an emulator unit
+test, a fault story where an edit retried after an injected failure meets "message is not
+modified") says so, and the check is skipped for it:
+
+    @pytest.mark.contract_violations(reason="the retried edit after a 502 is not modified")
+    async def test_...(emulator, ...):
+
+Injected faults (`emulator.inject_fault`) are not violations, whatever their status.
+"""
 
 from __future__ import annotations
 
@@ -117,6 +132,27 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
     await emu.start()
     yield emu
     await emu.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_contract_violations(request):
+    """Fail a test that used the emulator if the bot broke the Bot API contract (see above).
+    Set up before, so torn down after, the emulator and the bots: shutdown calls count too."""
+    yield
+    if "emulator" not in request.fixturenames:
+        return
+    if request.node.get_closest_marker("contract_violations") is not None:
+        return
+    emu = request.node.funcargs.get("emulator")
+    if emu is None or not emu.violations:
+        return
+    listing = "\n".join(f"  {v.method}: {v.description}" for v in emu.violations)
+    pytest.fail(
+        f"{len(emu.violations)} Bot API contract violation(s):\n{listing}\n"
+        "Fix the bot, or mark a test that provokes them on purpose with "
+        "@pytest.mark.contract_violations(reason=...)",
+        pytrace=False,
+    )
 
 
 def bot_settings(emulator: TelegramEmulator, tmp_path: Path, **overrides) -> Settings:

@@ -37,7 +37,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.emulator import ButtonNotFoundError, TelegramEmulator
+from bot.emulator import ButtonNotFoundError, TelegramEmulator, errors
 from bot.emulator.contract import load_contract
 from bot.emulator.limits import RateLimiter
 
@@ -485,3 +485,59 @@ async def test_another_process_can_act_as_a_user(emu: TelegramEmulator, bot: Bot
             assert r.status == 200
         async with http.get(f"/_emulator/chats/{ANN}/messages") as r:
             assert [m["text"] for m in (await r.json())["result"]] == ["Ready?"]
+
+
+# -- contract violations ---------------------------------------------------------------------
+
+
+async def test_each_contract_refusal_is_recorded_in_telegrams_words(
+    emu: TelegramEmulator, bot: Bot
+) -> None:
+    ann = emu.user(ANN)
+    sent = await bot.send_message(ANN, "Menu", reply_markup=keyboard(("Help", "help")))
+    query = (await ann.press("Help"))["callback_query"]
+    await bot.answer_callback_query(query["id"])
+    own = (await ann.send_text("hello"))["message"]["message_id"]
+    refusals = [
+        bot.answer_callback_query(query["id"], text="again"),
+        bot.edit_message_text(
+            "Menu", chat_id=ANN, message_id=sent.message_id, reply_markup=keyboard(("Help", "help"))
+        ),
+        bot.edit_message_text("x", chat_id=ANN, message_id=9999),
+        bot.edit_message_text("x", chat_id=ANN, message_id=own),
+        bot.delete_message(ANN, 9999),
+    ]
+    for call in refusals:
+        with pytest.raises(TelegramBadRequest):
+            await call
+    status, _body = await raw_call(
+        emu, "sendMessage", data={"chat_id": ANN, "text": "hi", "reply_markup": "[1]"}
+    )
+    assert status == 400
+    status, _body = await raw_call(emu, "sendTelepathy", data={"chat_id": ANN})
+    assert status == 404
+    assert [(v.method, v.description) for v in emu.violations] == [
+        ("answerCallbackQuery", errors.QUERY_TOO_OLD),
+        ("editMessageText", errors.NOT_MODIFIED),
+        ("editMessageText", errors.MESSAGE_TO_EDIT_NOT_FOUND),
+        ("editMessageText", errors.MESSAGE_CANT_BE_EDITED),
+        ("deleteMessage", errors.MESSAGE_TO_DELETE_NOT_FOUND),
+        ("sendMessage", emu.requests[-2].description),
+        ("sendTelepathy", "Not Found"),
+    ]
+    assert len(emu.requests) > len(emu.violations)  # the log of every call stays as it was
+
+
+async def test_faults_limits_and_blocked_users_are_not_violations(
+    emu: TelegramEmulator, bot: Bot
+) -> None:
+    for kind in ("400", "403", "409", "500", "429"):
+        emu.inject_fault("sendMessage", kind=kind)  # type: ignore[arg-type]
+        with pytest.raises(Exception):  # noqa: B017 - each fault has its own aiogram error
+            await bot.send_message(ANN, "hi")
+    emu.block(ANN)
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_message(ANN, "hi")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(424242, "hi")
+    assert emu.violations == []

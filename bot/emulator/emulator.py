@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from aiohttp import web
 
 from .contract import Upload, validate_call
-from .errors import ApiError
+from .errors import ApiError, is_contract_violation
 from .limits import Fault, FaultInjector, FaultKind, RateLimiter
 from .methods import BotApi, sleep_until_closed
 from .server import build_app
@@ -40,6 +40,13 @@ class RequestRecord(NamedTuple):
     error_code: int | None
     # Telegram's words for a refusal ("Bad Request: message is not modified ..."), else "".
     description: str = ""
+
+
+class Violation(NamedTuple):
+    """A call Telegram refused because the bot broke the contract (see errors.py)."""
+
+    method: str
+    description: str
 
 
 @dataclass
@@ -73,6 +80,8 @@ class TelegramEmulator:
         self.api = BotApi(self.state, on_webhook_change=self._webhook_changed)
         self.webhook = WebhookDeliverer(self.state, self._execute_webhook_reply)
         self.requests: list[RequestRecord] = []
+        # Every refusal that says the bot broke the Bot API contract; tests assert it stays empty.
+        self.violations: list[Violation] = []
         self.stats = EmulatorStats()
         self._users: dict[int, SimulatedUser] = {}
         self._runner: web.AppRunner | None = None
@@ -151,6 +160,8 @@ class TelegramEmulator:
         )
         self.stats.by_method[method] += 1
         if error_code is not None:
+            if is_contract_violation(error_code, description):
+                self.violations.append(Violation(method, description))
             self.stats.errors[error_code] += 1
             if error_code == 429:
                 self.stats.rejected_429 += 1

@@ -23,6 +23,7 @@ TEXT_BUTTONS_UNALLOWED = (
     "keyboard"
 )
 MESSAGE_TO_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
+MESSAGE_CANT_BE_EDITED = "Bad Request: message can't be edited"
 MESSAGE_TO_DELETE_NOT_FOUND = "Bad Request: message to delete not found"
 MESSAGE_TO_COPY_NOT_FOUND = "Bad Request: message to copy not found"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -33,6 +34,22 @@ WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
 )
+
+
+# Refusals that are not the bot's doing: a person who blocked the bot or left Telegram, and the
+# faults a test injects (limits.py words them "... injected ...").
+_NOT_THE_BOTS_DOING = frozenset({CHAT_NOT_FOUND, BOT_BLOCKED})
+
+
+def is_contract_violation(code: int, description: str) -> bool:
+    """True for a refusal that says the bot broke the Bot API contract: a second answer to a
+    callback query, an edit that changes nothing, an edit or delete of a message that is not
+    there or not the bot's, an unknown method or a field of the wrong type or content. Telegram
+    answers all of these with 400 (404 for an unknown method); flood limits (429), conflicts
+    (409), server errors and injected faults are the ordinary ways a correct call fails."""
+    if code == 404:
+        return True
+    return code == 400 and description not in _NOT_THE_BOTS_DOING and "injected" not in description
 
 
 @dataclass

@@ -122,7 +122,7 @@ class BotApi:
         if stored is None:
             raise errors.ApiError(400, errors.MESSAGE_TO_EDIT_NOT_FOUND)
         if not stored.from_bot:
-            raise bad_request("message can't be edited")
+            raise errors.ApiError(400, errors.MESSAGE_CANT_BE_EDITED)
         return chat_id, stored
 
     def _content(self, text: str, params: dict[str, Any], key: str) -> dict[str, Any]:

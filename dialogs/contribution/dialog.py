@@ -8,7 +8,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, ScrollingGroup, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import I18nFormat, picker, unexpected_input
+from dialogs.common import I18nFormat, button_number, picker, unexpected_input
 from dialogs.contribution import getters, handlers
 from dialogs.states import STAFF_WIDGET_PREFIX, LogActivity, MyContribution
 
@@ -68,7 +68,7 @@ def log_activity_dialog() -> Dialog:
                     item_id_getter=lambda item: item[0],
                     items="people",
                     on_click=handlers.on_person,
-                    type_factory=int,
+                    type_factory=button_number,
                 ),
                 id="people_pages",
                 width=1,

@@ -10,7 +10,7 @@ from aiogram_dialog import DialogManager, StartMode
 from aiogram_dialog.widgets.kbd import Button, ScrollingGroup, Select
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import I18nFormat
+from dialogs.common import I18nFormat, button_number
 from dialogs.states import MainMenu
 
 
@@ -23,7 +23,7 @@ def paged(widget_id: str, items_key: str, on_click, pages_id: str) -> ScrollingG
             item_id_getter=operator.itemgetter(0),
             items=items_key,
             on_click=on_click,
-            type_factory=int,
+            type_factory=button_number,
         ),
         id=pages_id,
         width=1,

@@ -17,7 +17,7 @@ from aiogram_dialog.widgets.kbd import (
 )
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import I18nFormat, picker, unexpected_input
+from dialogs.common import I18nFormat, button_number, picker, unexpected_input
 from dialogs.meetings import getters, handlers
 from dialogs.states import STAFF_WIDGET_PREFIX, MeetingsStaff, MyMeetings, PollCreate
 
@@ -96,7 +96,7 @@ def meetings_staff_dialog() -> Dialog:
                     item_id_getter=lambda item: item[0],
                     items="choices",
                     on_click=handlers.on_slot_chosen,
-                    type_factory=int,
+                    type_factory=button_number,
                 ),
                 width=2,
             ),
@@ -186,7 +186,7 @@ def meetings_staff_dialog() -> Dialog:
                     item_id_getter=lambda item: item[0],
                     items="people",
                     on_click=handlers.on_attendance,
-                    type_factory=int,
+                    type_factory=button_number,
                 ),
                 id="attendance_pages",
                 width=1,

@@ -16,6 +16,7 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import broadcasts, calendar, meetings
 from bot.services.meetings import Decided, News
+from dialogs.common import button_id
 from dialogs.polls.handlers import translator
 from dialogs.states import Availability, MeetingsStaff
 from storage import meetings as store
@@ -42,7 +43,7 @@ async def on_coming_toggle(callback: CallbackQuery, _w: Any, manager: DialogMana
     """ "I can't come to ..." or "I can come to ... after all": the item says which was meant,
     so a repeated or stale tap changes nothing."""
     meeting_id, _sep, coming = item.partition(":")
-    if not meeting_id.isdigit() or coming not in ("0", "1"):
+    if button_id(meeting_id) is None or coming not in ("0", "1"):
         return
     data = manager.middleware_data
     try:

@@ -15,6 +15,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from bot.config import SUPPORTED_LOCALES
 from bot.services import delivery, people, reciprocity
 from bot.services.reciprocity import Decision, OfferDraft
+from dialogs.common import button_id
 from dialogs.offers import words
 from dialogs.offers.getters import NO_LIMIT, draft_of
 from dialogs.states import Offers
@@ -272,8 +273,9 @@ async def _set_places(manager: DialogManager, places: int) -> None:
 
 
 async def on_places_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, choice: str):
-    if choice.isdigit():
-        await _set_places(manager, int(choice))
+    places = button_id(choice)
+    if places is not None and places <= reciprocity.PLACES_LIMIT:
+        await _set_places(manager, places)
         await manager.switch_to(Offers.closes)
 
 
@@ -298,10 +300,10 @@ async def _project_today(manager: DialogManager):
 
 
 async def on_closes_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, choice: str):
-    if not choice.isdigit():
+    days = button_id(choice)
+    if days is None or days > reciprocity.LATEST_CLOSING.days:
         return
     draft = draft_of(manager)
-    days = int(choice)
     today = await _project_today(manager)
     draft.closes_on = (today + timedelta(days=days)).isoformat() if days else None
     _save(manager, draft)
@@ -332,8 +334,9 @@ async def _set_eligibility(manager: DialogManager, count: int) -> None:
 
 
 async def on_eligibility_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, choice: str):
-    if choice.isdigit():
-        await _set_eligibility(manager, int(choice))
+    count = button_id(choice)
+    if count is not None and count <= reciprocity.MIN_MEETINGS_LIMIT:
+        await _set_eligibility(manager, count)
         await manager.switch_to(Offers.versions)
 
 

@@ -9,7 +9,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import I18nFormat, picker, unexpected_input
+from dialogs.common import I18nFormat, button_number, picker, unexpected_input
 from dialogs.polls import getters, handlers
 from dialogs.polls.calendar import LocalCalendar
 from dialogs.states import STAFF_WIDGET_PREFIX, PollCreate
@@ -93,7 +93,7 @@ def poll_create_dialog() -> Dialog:
                     item_id_getter=lambda item: item[0],
                     items="remove",
                     on_click=handlers.on_remove_slot,
-                    type_factory=int,
+                    type_factory=button_number,
                 ),
                 width=3,
             ),

@@ -8,7 +8,7 @@ from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Next, Select
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import I18nFormat, unexpected_input
+from dialogs.common import I18nFormat, button_number, unexpected_input
 from dialogs.privacy import getters, handlers
 from dialogs.states import Forget, Pause
 
@@ -29,7 +29,7 @@ def pause_dialog() -> Dialog:
                     item_id_getter=operator.itemgetter(0),
                     items="weeks",
                     on_click=handlers.on_pause,
-                    type_factory=int,
+                    type_factory=button_number,
                 ),
                 when="not_paused",
             ),

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
 from bot.services import consent, people, reciprocity
-from dialogs.common import open_from_button
+from dialogs.common import button_id, open_from_button
 from dialogs.states import MyContribution, Offers, Rewards
 from storage import reciprocity as store
 
@@ -68,7 +68,7 @@ async def on_offer_tap(
     callback: CallbackQuery, dialog_manager: DialogManager, session, participant, locale: str
 ) -> None:
     offer_id = (callback.data or "").removeprefix(OFFER_PREFIX)
-    if not offer_id.isdigit() or not _joined(participant):
+    if button_id(offer_id) is None or not _joined(participant):
         await _stale(callback)
         return
     if await reciprocity.offer_for(session, participant, int(offer_id), locale) is None:
@@ -83,7 +83,8 @@ async def on_review_tap(
 ):
     """Staff open the requests waiting on their offer; only staff of the offer's team may."""
     offer_id = (callback.data or "").removeprefix(REVIEW_PREFIX)
-    offer = await store.get_offer(session, int(offer_id)) if offer_id.isdigit() else None
+    number = button_id(offer_id)
+    offer = await store.get_offer(session, number) if number is not None else None
     if offer is None or not await people.is_staff_in(session, participant, offer.project_id):
         await callback.answer(_("Sorry, this is not available to you."), show_alert=True)
         return
