@@ -19,24 +19,6 @@ TIMEZONE = "timezone"
 NAME = "name"
 TIMEZONE_TYPED = "timezone_typed"
 
-CONSENT_TEXT = (
-    "Before we start, here is what we keep. "
-    "We keep your answers and the choices you make here. "
-    "We use them to make the service better, with you. "
-    "Only the team that runs your project can see them. "
-    "We keep them while you take part. "
-    "You can see them with /mydata and delete them with /forget."
-)
-CONSENT_MORE_TEXT = (
-    "What we keep: a number Telegram gives you (not your phone number), your language, "
-    "your answers and your choices.\n"
-    "Why: so your team can hear you and tell you what changed.\n"
-    "Who sees it: the people who run your project. "
-    "If you answer without your name, they do not see your name.\n"
-    "How long: while you take part. Type /forget and we delete it at once.\n"
-    "Need a break? Type /pause and we will not write to you."
-)
-
 
 def back() -> Back:
     return Back(I18nFormat("Back"))
@@ -63,7 +45,15 @@ def onboarding_dialog() -> Dialog:
         ),
         Window(
             I18nFormat("We have changed what we ask you to agree to.", when="renewal"),
-            I18nFormat(CONSENT_TEXT),
+            # Literal msgids (not constants), so Babel puts consent in every language's catalog.
+            I18nFormat(
+                "Before we start, here is what we keep. "
+                "We keep your answers and the choices you make here. "
+                "We use them to make the service better, with you. "
+                "Only the team that runs your project can see them. "
+                "We keep them while you take part. "
+                "You can see them with /mydata and delete them with /forget."
+            ),
             Button(I18nFormat("I agree"), id="agree", on_click=handlers.on_agree),
             Next(I18nFormat("Read more")),
             Button(I18nFormat("No, thanks"), id="decline", on_click=handlers.on_decline),
@@ -73,7 +63,15 @@ def onboarding_dialog() -> Dialog:
             getter=getters.get_consent_flags,
         ),
         Window(
-            I18nFormat(CONSENT_MORE_TEXT),
+            I18nFormat(
+                "What we keep: a number Telegram gives you (not your phone number), your language, "
+                "your answers and your choices.\n"
+                "Why: so your team can hear you and tell you what changed.\n"
+                "Who sees it: the people who run your project. "
+                "If you answer without your name, they do not see your name.\n"
+                "How long: while you take part. Type /forget and we delete it at once.\n"
+                "Need a break? Type /pause and we will not write to you."
+            ),
             back(),
             unexpected_input(),
             state=Onboarding.consent_more,
