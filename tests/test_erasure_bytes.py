@@ -162,7 +162,7 @@ async def test_someone_who_never_joined_is_forgotten_from_the_files_too(
     assert _hits(database) == []
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="COPRODUCE_TEST_POSTGRES_URL not set")
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL: set COPRODUCE_TEST_POSTGRES_URL")
 async def test_on_postgresql_the_cleanup_vacuums_and_the_statistics_forget_them(
     emulator, start_bot
 ):
@@ -225,7 +225,7 @@ async def _cleanup_times(connection, tables: list[str]) -> dict[str, tuple]:
     return {name: times.get(name, (None, None)) for name in tables}
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="COPRODUCE_TEST_POSTGRES_URL not set")
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL: set COPRODUCE_TEST_POSTGRES_URL")
 async def test_when_the_last_people_leave_the_statistics_forget_them_too():
     """ANALYZE keeps a table's old statistics when it finds no rows: the cleanup removes them."""
     await reset_postgres(POSTGRES_URL)

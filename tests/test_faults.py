@@ -162,7 +162,7 @@ async def test_my_data_after_two_quick_commands_still_arrives(emulator, start_bo
 # -- a database outage -------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="COPRODUCE_TEST_POSTGRES_URL not set")
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL: set COPRODUCE_TEST_POSTGRES_URL")
 async def test_updates_sent_while_the_database_is_down_are_handled_once_it_is_back(
     emulator, start_bot, caplog
 ):

@@ -131,7 +131,10 @@ def test_every_state_has_a_window():
     assert declared == windows
 
 
-@pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason="PostgreSQL and Redis URLs not set")
+@pytest.mark.skipif(
+    not (POSTGRES_URL and REDIS_URL),
+    reason="needs both: set COPRODUCE_TEST_POSTGRES_URL and COPRODUCE_TEST_REDIS_URL",
+)
 async def test_a_dialog_survives_a_restart_on_postgresql_and_redis(emulator, start_bot, tmp_path):
     url = await fresh_database_url("postgresql", tmp_path)
     from redis.asyncio import Redis

@@ -11,7 +11,7 @@ from bot.app import _state_storage
 from bot.config import Settings
 from tests.conftest import REDIS_URL
 
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="COPRODUCE_TEST_REDIS_URL not set")
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set COPRODUCE_TEST_REDIS_URL")
 
 
 async def test_dialog_state_in_redis_outlives_the_connection():
