@@ -108,6 +108,9 @@ class ContractGuard(BaseRequestMiddleware):
             if key is not None:
                 self._learn_from_refusal(method, key, error.message)
             raise
+        except Exception:
+            self._forget_after_failure(method, key)
+            raise
         self._learn(method, key, result)
         return result
 
@@ -165,6 +168,15 @@ class ContractGuard(BaseRequestMiddleware):
             _remember(self._screens, key, screen, REMEMBERED_MESSAGES)
         else:  # a new photo or file: its caption is not worth modelling
             self._screens.pop(key, None)
+
+    def _forget_after_failure(self, method: TelegramMethod[Any], key: MessageKey | None) -> None:
+        """A server error, a timeout or a dropped connection: the call may have landed after all.
+        What that message shows, and the newest message in the chat, are no longer known."""
+        if key is not None:
+            self._screens.pop(key, None)
+        chat = getattr(method, "chat_id", None)
+        if chat is not None:
+            self._newest.pop(str(chat), None)
 
     def _learn_newest(self, method: TelegramMethod[Any], result: Any) -> None:
         """Every message the bot puts in a chat, whatever the method (a copy answers only an

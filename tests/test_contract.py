@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+from aiogram.exceptions import TelegramServerError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram_dialog.utils import CB_SEP
 
+from bot.app import create_bot
 from bot.emulator import TelegramEmulator
 from dialogs.rewards.taps import OFFER_PREFIX, REVIEW_PREFIX
 from tests.conftest import (
+    TOKEN,
     add_offer,
     button_data,
     join,
@@ -149,3 +154,28 @@ async def test_a_press_with_no_message_is_answered_once_kindly(emulator, start_b
         assert [a.ok for a in answers] == [True], answers
         assert answers[0].params.get("text")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_screen_whose_edit_may_have_landed_is_drawn_again_not_taken_as_shown(emulator):
+    """The guard that skips edits which change nothing must never skip one that does: after an
+    edit failed in a way that may have landed (a 502 after Telegram applied it), what the
+    message shows is unknown, so putting the old screen back is really sent."""
+    bot = create_bot(TOKEN, emulator.api_url)
+    ann = emulator.user(9107)
+    buttons = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Yes", callback_data="yes")]]
+    )
+    try:
+        sent = await bot.send_message(ann.id, "Can you come?", reply_markup=buttons)
+        emulator.inject_fault("editMessageText", kind="502-after")
+        with pytest.raises(TelegramServerError):
+            await bot.edit_message_text(
+                "Thank you", chat_id=ann.id, message_id=sent.message_id, reply_markup=buttons
+            )
+        assert ann.last_message.text == "Thank you"  # it landed; the bot was told it failed
+        await bot.edit_message_text(
+            "Can you come?", chat_id=ann.id, message_id=sent.message_id, reply_markup=buttons
+        )
+        assert ann.last_message.text == "Can you come?"
+    finally:
+        await bot.session.close()
