@@ -59,6 +59,8 @@ class Broadcast(StatesGroup):
     confirm = State()
     progress = State()
     report = State()
+    scheduled = State()  # messages of the team still to go at a chosen time
+    cancel_scheduled = State()
 
 
 class CheckinSchedules(StatesGroup):

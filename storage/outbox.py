@@ -394,3 +394,67 @@ async def stop_checkin_schedule(session: AsyncSession, project_id: int, schedule
         .values(active=False)
     )
     return result.rowcount == 1
+
+
+# -- what waits, and scheduled messages staff can still cancel ---------------------------------
+
+
+async def open_deliveries(
+    session: AsyncSession, *, message_ids: list[int] | None = None, action: str | None = None
+) -> list[tuple[OutboxKind, int, str, str | None, Participant]]:
+    """Each recipient not yet sent these messages (by id, or every message with this action):
+    (kind, priority, state, reason, participant)."""
+    query = (
+        select(
+            OutboxMessage.kind,
+            OutboxDelivery.priority,
+            OutboxDelivery.state,
+            OutboxDelivery.reason,
+            Participant,
+        )
+        .join(OutboxMessage, OutboxMessage.id == OutboxDelivery.message_id)
+        .join(Participant, Participant.id == OutboxDelivery.participant_id)
+        .where(OutboxDelivery.state.in_(OPEN_STATES))
+        .order_by(OutboxDelivery.id)
+    )
+    if message_ids is not None:
+        query = query.where(OutboxDelivery.message_id.in_(message_ids))
+    if action is not None:
+        query = query.where(OutboxMessage.action == action)
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def scheduled_broadcasts(
+    session: AsyncSession, project_id: int, now: datetime, limit: int = 20
+) -> list[tuple[OutboxMessage, int]]:
+    """A project's broadcasts whose time has not come, soonest first, with how many get each."""
+    rows = await session.execute(
+        select(OutboxMessage, func.count(OutboxDelivery.id))
+        .join(OutboxDelivery, OutboxDelivery.message_id == OutboxMessage.id)
+        .where(
+            OutboxMessage.project_id == project_id,
+            OutboxMessage.kind == OutboxKind.BROADCAST,
+            OutboxMessage.send_at > now,
+            OutboxDelivery.state == DeliveryState.PENDING,
+        )
+        .group_by(OutboxMessage.id)
+        .order_by(OutboxMessage.send_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return [(message, count) for message, count in rows.all()]
+
+
+async def cancel_pending(session: AsyncSession, message_id: int, now: datetime, reason: str) -> int:
+    """Nobody gets it whose time has not come: those deliveries fail with `reason`. A delivery
+    already due may be on its way, so it is left to go."""
+    result = await session.execute(
+        update(OutboxDelivery)
+        .where(
+            OutboxDelivery.message_id == message_id,
+            OutboxDelivery.state == DeliveryState.PENDING,
+            OutboxDelivery.due_at > now,
+        )
+        .values(state=DeliveryState.FAILED, reason=reason, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -218,7 +218,7 @@ class DeliveryEngine:
             writes.append(_mark(item.delivery_id, DeliveryState.FAILED, Reason.EXPIRED))
             return
         hold = rules.next_allowed_time(person, now, self.default_timezone) or rules.cap_hold(
-            item.priority, person.messages_per_week, usage, now
+            content.message.kind, item.priority, person.messages_per_week, usage, now
         )
         if hold is not None:
             if expires_at is not None and hold.until >= expires_at:
@@ -377,16 +377,4 @@ def _mark(
 
 
 def _recipient(participant: Participant) -> Recipient:
-    assert participant.id is not None
-    return Recipient(
-        participant_id=participant.id,
-        telegram_id=participant.telegram_id,
-        locale=participant.locale,
-        timezone=participant.timezone,
-        messages_per_week=participant.messages_per_week,
-        quiet_start=participant.quiet_start,
-        quiet_end=participant.quiet_end,
-        paused_at=participant.paused_at,
-        paused_until=participant.paused_until,
-        unreachable_since=participant.unreachable_since,
-    )
+    return rules.recipient_of(participant)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import delivery, people
-from storage import audit, meetings, projects, reciprocity
+from storage import audit, meetings, outbox, projects, reciprocity
 from storage.audience import AudienceQuery, member_ids
 from storage.models import OutboxKind, Participant, Project, Role
 
@@ -324,3 +324,54 @@ async def send(
         query.project_id,
     )
     return Queued(message_id=message_id, people=len(recipients), send_at=send_at)
+
+
+# -- scheduled messages: seen and cancelled before their time ---------------------------------
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    message_id: int
+    send_at: datetime
+    people: int
+    text: str  # in the language it was written in
+
+
+async def scheduled(
+    session: AsyncSession, staff: Participant, project_id: int, now: datetime
+) -> list[Scheduled]:
+    """The team's broadcasts still waiting for their time, soonest first (staff of it only)."""
+    if not await people.is_staff_in(session, staff, project_id):
+        raise NotAllowed(project_id)
+    found = []
+    for message, count in await outbox.scheduled_broadcasts(session, project_id, now):
+        texts = outbox.message_texts(message)
+        text = delivery.choose_text(texts, message.source_locale, message.source_locale)
+        found.append(Scheduled(message.id, message.send_at, count, text))
+    return found
+
+
+async def cancel_scheduled(
+    session: AsyncSession, staff: Participant, message_id: int, *, now: datetime
+) -> int:
+    """Nobody gets it: how many it would have gone to. 0 when its time came (it is going out,
+    or has gone). Staff of its team only; audited, without its words."""
+    message = await outbox.get_message(session, message_id)
+    if (
+        message is None
+        or message.kind != OutboxKind.BROADCAST
+        or message.project_id is None
+        or not await people.is_staff_in(session, staff, message.project_id)
+    ):
+        raise NotAllowed(message_id)
+    cancelled = await outbox.cancel_pending(session, message_id, now, delivery.Reason.CANCELLED)
+    if cancelled:
+        await audit.record(
+            session,
+            "broadcast.cancel",
+            actor_id=staff.id,
+            project_id=message.project_id,
+            detail=f"message={message_id} people={cancelled}",
+        )
+        log.info("broadcast %s cancelled by participant %s", message_id, staff.id)
+    return cancelled

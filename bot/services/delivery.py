@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox, participants, projects
-from storage.models import CheckinSchedule, DeliveryState, OutboxKind
+from storage.models import CheckinSchedule, DeliveryState, OutboxKind, Participant
 
 CAP_WINDOW = timedelta(days=7)
 # An open-ended pause has no end to wait for: look again this often (resuming also wakes it).
@@ -30,12 +30,24 @@ PAUSE_RECHECK = timedelta(hours=1)
 PRIORITY: dict[OutboxKind, int] = {
     OutboxKind.REMINDER: 0,
     OutboxKind.WE_DID: 1,
+    OutboxKind.ANSWER: 1,
     OutboxKind.THANKS: 1,
     OutboxKind.BROADCAST: 2,
     OutboxKind.NUDGE: 3,
     OutboxKind.CHECKIN: 3,
 }
-UNCAPPED_PRIORITY = PRIORITY[OutboxKind.REMINDER]
+# What answers the person: news of a meeting they said yes to, a "we did" on their own feedback
+# (and each change of its status), news of what they asked for. The weekly cap is for what we
+# send unasked, so it never holds these back (they still count towards it). Quiet hours and a
+# pause still do: pause means pause. This is the one place that says so.
+ANSWERS_YOU: frozenset[OutboxKind] = frozenset(
+    {OutboxKind.REMINDER, OutboxKind.WE_DID, OutboxKind.ANSWER}
+)
+
+
+def capped(kind: OutboxKind | str) -> bool:
+    """Whether the weekly cap may hold a message of this kind back."""
+    return kind not in ANSWERS_YOU
 
 
 class Reason:
@@ -50,6 +62,7 @@ class Reason:
     GAVE_UP = "gave_up"  # transient errors, max attempts reached
     CANNOT_RENDER = "cannot_render"  # e.g. a text key no catalog knows
     EXPIRED = "expired"  # its moment passed before they could get it (quiet hours, the cap ...)
+    CANCELLED = "cancelled"  # staff cancelled it before its time
 
 
 @dataclass(frozen=True)
@@ -138,10 +151,15 @@ class CapUsage:
 
 
 def cap_hold(
-    priority: int, cap: int, usage: CapUsage, now: datetime, window: timedelta = CAP_WINDOW
+    kind: OutboxKind | str,
+    priority: int,
+    cap: int,
+    usage: CapUsage,
+    now: datetime,
+    window: timedelta = CAP_WINDOW,
 ) -> Hold | None:
-    """None if a message of this priority fits under the weekly cap now."""
-    if priority <= UNCAPPED_PRIORITY:
+    """None if a message of this kind and priority may go now under the weekly cap."""
+    if not capped(kind):
         return None
     recent = sorted(t for t in usage.sent_at if t > now - window)
     ahead = sum(n for p, n in usage.waiting_by_priority.items() if p < priority)
@@ -355,6 +373,70 @@ async def delivery_progress(
     session: AsyncSession, message_id: int, rate_per_second: float
 ) -> Progress:
     return progress_of(await delivery_report(session, message_id), rate_per_second)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Of a message's recipients, how many will get it later, and why (what staff are told)."""
+
+    paused: int = 0
+    quiet_hours: int = 0
+    over_cap: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.paused + self.quiet_hours + self.over_cap
+
+
+def recipient_of(person: Participant) -> Recipient:
+    """What the rules need to know of a participant row (the engine's view, and ours)."""
+    assert person.id is not None
+    return Recipient(
+        participant_id=person.id,
+        telegram_id=person.telegram_id,
+        locale=person.locale,
+        timezone=person.timezone,
+        messages_per_week=person.messages_per_week,
+        quiet_start=person.quiet_start,
+        quiet_end=person.quiet_end,
+        paused_at=person.paused_at,
+        paused_until=person.paused_until,
+        unreachable_since=person.unreachable_since,
+    )
+
+
+async def waiting(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    default_timezone: str,
+    message_ids: list[int] | None = None,
+    action: str | None = None,
+) -> Waiting:
+    """Who will not get these messages now, and why: the engine's own rules (pause, quiet
+    hours, the weekly cap for what does not answer them) applied to each open delivery."""
+    rows = await outbox.open_deliveries(session, message_ids=message_ids, action=action)
+    people = list({person.id for *_rest, person in rows})
+    sent = await outbox.sent_since(session, people, now - CAP_WINDOW)
+    queued = await outbox.waiting_by_priority(session, people, now + CAP_WINDOW)
+    counts = {Reason.PAUSED: 0, Reason.QUIET_HOURS: 0, Reason.OVER_CAP: 0}
+    seen: set[int] = set()
+    for kind, priority, _state, _reason, person in rows:
+        if person.id in seen:  # two messages waiting for them (an update and its change)
+            continue
+        seen.add(person.id)
+        recipient = recipient_of(person)
+        usage = CapUsage(list(sent.get(person.id, [])), dict(queued.get(person.id, {})))
+        hold = next_allowed_time(recipient, now, default_timezone) or cap_hold(
+            kind, priority, recipient.messages_per_week, usage, now
+        )
+        if hold is not None and hold.reason in counts:
+            counts[hold.reason] += 1
+    return Waiting(
+        paused=counts[Reason.PAUSED],
+        quiet_hours=counts[Reason.QUIET_HOURS],
+        over_cap=counts[Reason.OVER_CAP],
+    )
 
 
 async def resume_deliveries(session: AsyncSession, participant_id: int, now: datetime) -> int:

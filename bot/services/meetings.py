@@ -16,7 +16,9 @@ so nobody gets a question after it closed; the poll also waits in their "My meet
 the facilitator sees them as "not answered yet". News of a meeting they said yes to (the time,
 a change, a cancellation, the reminders before it) is a REMINDER: they asked for it, so the cap
 never holds it back, and it expires when the meeting starts. So does the note that tells the
-facilitator someone cannot come (or can after all): it is about a meeting they run.
+facilitator someone cannot come (or can after all): it is about a meeting they run. Whoever
+said the chosen time (or every time) does not suit them is told the time once, as the poll
+promised them: an ANSWER, not capped either.
 
 Staff see a name only when the person said we may use it; otherwise a stable code
 ("Person K7Q2"), the same on every screen, which the person also sees on their own meetings
@@ -374,6 +376,11 @@ POLL_CLOSED = __("Answers for {title} are in. Please choose a time for the meeti
 CONFIRMED = __("{title} is on {when}.\nThe calendar file adds it to your phone.")
 MOVED = __("{title} has moved. It is now on {when}.\nThe calendar file updates your phone.")
 CANCELLED = __("{title} on {when} is cancelled. Sorry for the change.")
+# To whoever said the chosen time (or every time) does not suit them: the promise kept.
+TIME_CHOSEN = __(
+    "The time for {title} is chosen: {when}.\n"
+    "You said this time does not suit you. Thank you for answering."
+)
 # Not "tomorrow": quiet hours or a pause can hold a reminder until the day itself.
 REMINDER_DAY = __("A reminder: {title} is on {when}.")
 REMINDER_SOON = __("A reminder: {title} starts soon, {when}.")
@@ -680,6 +687,9 @@ async def polls_for_staff(
 class Decided:
     meeting: Meeting
     told: list[int]  # who gets the news (participant ids)
+    # Who answered the poll but said the chosen time does not suit them (or none did): we
+    # promised to tell them when the time is chosen, so they hear it once, without the file.
+    declined: list[int] = field(default_factory=list)
 
 
 def _reminder_times(starts_at: datetime, now: datetime) -> dict[int, datetime]:
@@ -718,6 +728,13 @@ async def decide(
     await store.close_poll(session, poll, now)
     told = await store.available_for_slot(session, slot_id)
     await store.record_told(session, meeting.id, told, now)
+    waiting = {person.id for person in await store.non_responders(session, poll.id)}
+    members = set(await projects.member_ids(session, poll.project_id))
+    declined = [
+        pid
+        for pid in await store.invitee_ids(session, poll.id)
+        if pid not in waiting and pid not in told and pid in members
+    ]
     await store.replace_reminders(session, meeting.id, _reminder_times(meeting.starts_at, now))
     await audit.record(
         session,
@@ -726,7 +743,7 @@ async def decide(
         project_id=poll.project_id,
         detail=f"meeting={meeting.id} poll={poll.id} people={len(told)}",
     )
-    return Decided(meeting, told)
+    return Decided(meeting, told, declined)
 
 
 async def meeting_for_staff(
@@ -817,9 +834,20 @@ async def announce(
 ) -> list[int]:
     """Tell the people in `decided.told`, each in their language and zone, with the calendar
     file. A meeting they said yes to: REMINDER kind, which the weekly cap never holds back."""
+    meeting = decided.meeting
+    if news == News.CONFIRMED and decided.declined:
+        await delivery.enqueue_per_person(
+            session,
+            kind=OutboxKind.ANSWER,  # the promise "we will tell you when the time is chosen"
+            recipients=decided.declined,
+            now=now,
+            project_id=meeting.project_id,
+            render=lambda locale, tz: meeting_text(TIME_CHOSEN, meeting, translate, locale, tz),
+            created_by=actor_id,
+            expires_at=meeting.starts_at,
+        )
     if not decided.told:
         return []
-    meeting = decided.meeting
     return await delivery.enqueue_per_person(
         session,
         kind=OutboxKind.REMINDER,

@@ -680,7 +680,7 @@ async def _tell(
     title = title_in(texts, locale, found.offer.source_locale)
     await delivery.enqueue_message(
         session,
-        kind=OutboxKind.THANKS,
+        kind=OutboxKind.ANSWER,  # news of their own request: the weekly cap never holds it
         recipients=[person.id],
         now=now,
         source_locale=locale,

@@ -46,7 +46,7 @@ def availability_dialog() -> Dialog:
         ),
         Window(
             I18nFormat("What would help you take part? Tap all that fit, then Done."),
-            I18nFormat("Only the team's facilitators see this."),
+            I18nFormat("Only the team's facilitators and coordinators see this."),
             picker(NEED, "needs", handlers.on_need),
             SwitchTo(I18nFormat("Done"), id="needs_done", state=Availability.slots),
             unexpected_input(),

@@ -24,6 +24,7 @@ PREVIEW_VERSION = "preview_version"
 WHEN = "when"
 POLL = "poll"
 OFFER = "offer"
+SCHEDULED = "scheduled_message"
 
 
 def _row_of_choices(widget_id: str, items_key: str, on_click) -> Group:
@@ -76,6 +77,12 @@ def broadcast_dialog() -> Dialog:
                 when="narrowed",
             ),
             SwitchTo(I18nFormat("Next"), id="next", state=Broadcast.compose, when="somebody"),
+            SwitchTo(
+                I18nFormat("Messages waiting for their time"),
+                id="scheduled",
+                state=Broadcast.scheduled,
+                when="has_scheduled",
+            ),
             Button(I18nFormat("Back"), id="audience_back", on_click=handlers.on_audience_back),
             unexpected_input(),
             state=Broadcast.audience,
@@ -216,6 +223,30 @@ def broadcast_dialog() -> Dialog:
             unexpected_input(),
             state=Broadcast.report,
             getter=getters.get_report,
+        ),
+        Window(
+            I18nFormat("These messages wait for their time. Tap one to see it or cancel it."),
+            I18nFormat("No messages are waiting for their time.", when="nothing"),
+            picker(SCHEDULED, "scheduled", handlers.on_scheduled_chosen, numeric=True),
+            SwitchTo(I18nFormat("Back"), id="scheduled_back", state=Broadcast.audience),
+            unexpected_input(),
+            state=Broadcast.scheduled,
+            getter=getters.get_scheduled,
+        ),
+        Window(
+            Format("{about}", when="waiting"),
+            I18nFormat("Cancel it? Then nobody gets it.", when="waiting"),
+            I18nFormat("Its time has come, so it can no longer be cancelled.", when="gone"),
+            Button(
+                I18nFormat("Cancel it"),
+                id="cancel_it",
+                on_click=handlers.on_cancel_scheduled,
+                when="waiting",
+            ),
+            SwitchTo(I18nFormat("Back"), id="cancel_back", state=Broadcast.scheduled),
+            unexpected_input(),
+            state=Broadcast.cancel_scheduled,
+            getter=getters.get_cancel_scheduled,
         ),
         on_start=handlers.on_start,
     )

@@ -125,6 +125,7 @@ async def get_audience(
         "has_polls": bool(polls),
         "has_offers": bool(offers),
         "narrowed": query.poll_id is not None or query.offer_id is not None,
+        "has_scheduled": bool(await _scheduled(session, dialog_manager)),
     }
 
 
@@ -309,3 +310,49 @@ async def get_report(
     }
     figures["waiting"] = bool(report.quiet_hours or report.paused or report.over_cap)
     return figures
+
+
+# -- messages waiting for their time -------------------------------------------------------------
+
+SNIPPET = 40  # of the words, on a button
+
+
+async def _scheduled(session, manager: DialogManager) -> list[broadcasts.Scheduled]:
+    participant = manager.middleware_data["participant"]
+    project_id = manager.dialog_data["project_id"]
+    return await broadcasts.scheduled(session, participant, project_id, utcnow())
+
+
+def _snippet(text: str, limit: int = SNIPPET) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+async def get_scheduled(
+    session, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
+    found = await _scheduled(session, dialog_manager)
+    project = await projects.get_project(session, dialog_manager.dialog_data["project_id"])
+    timezone = project.timezone if project else "Europe/London"
+    items = [
+        (item.message_id, f"{moment(item.send_at, timezone, locale)}: {_snippet(item.text)}")
+        for item in found
+    ]
+    return {"scheduled": items, "nothing": not items}
+
+
+async def get_cancel_scheduled(
+    session, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
+    chosen = dialog_manager.dialog_data.get("scheduled_id")
+    found = {item.message_id: item for item in await _scheduled(session, dialog_manager)}
+    item = found.get(chosen)
+    if item is None:
+        return {"waiting": False, "gone": True, "about": ""}
+    project = await projects.get_project(session, dialog_manager.dialog_data["project_id"])
+    when = moment(item.send_at, project.timezone if project else "Europe/London", locale)
+    about = ngettext(
+        "It goes on {when} to {count} person:", "It goes on {when} to {count} people:", item.people
+    ).format(when=when, count=number(item.people, locale))
+    shown = item.text if len(item.text) <= ORIGINAL_SHOWN else item.text[:ORIGINAL_SHOWN] + "…"
+    return {"waiting": True, "gone": False, "about": f"{about}\n{shown}"}

@@ -9,6 +9,7 @@ from aiogram import Bot
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 
@@ -17,6 +18,7 @@ from bot.services import broadcasts, people
 from bot.services.broadcasts import Draft, Refusal
 from dialogs.broadcast import progress
 from dialogs.broadcast.getters import ALL, draft_of, query_of, send_at_of
+from dialogs.broadcast.waiting import confirmation_with_later
 from dialogs.states import Broadcast
 from storage import projects
 from storage.models import Role
@@ -270,7 +272,11 @@ async def on_send(callback: CallbackQuery, _w: Any, manager: DialogManager) -> N
         bg = manager.bg(stack_id=manager.current_stack().id)
         tasks = data["background_tasks"]
         end_of_update.after_commit(lambda: progress.watch(tasks, bg, queued.message_id))
-        await callback.answer(_("Sending now."))
+        await callback.answer(
+            await confirmation_with_later(
+                manager, _("Sending now."), message_ids=[queued.message_id]
+            )
+        )
     else:
         await callback.answer(_("Saved. It will go out at the time you chose."))
     await manager.switch_to(Broadcast.progress)
@@ -281,3 +287,33 @@ async def on_refresh(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None
     session = manager.middleware_data["session"]
     if await progress.nothing_left_to_send(session, manager.dialog_data["message_id"]):
         await manager.switch_to(Broadcast.report)
+
+
+# -- messages waiting for their time -------------------------------------------------------------
+
+
+async def on_scheduled_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, message_id: int):
+    manager.dialog_data["scheduled_id"] = message_id
+    await manager.switch_to(Broadcast.cancel_scheduled)
+
+
+async def on_cancel_scheduled(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    session, sender = _session_and_sender(manager)
+    try:
+        cancelled = await broadcasts.cancel_scheduled(
+            session, sender, manager.dialog_data.get("scheduled_id", 0), now=utcnow()
+        )
+    except broadcasts.NotAllowed:
+        await callback.answer(_("Sorry, this is not available to you."), show_alert=True)
+        return
+    if cancelled:
+        await callback.answer(
+            ngettext(
+                "Cancelled. {count} person will not get it.",
+                "Cancelled. {count} people will not get it.",
+                cancelled,
+            ).format(count=cancelled)
+        )
+        await manager.switch_to(Broadcast.scheduled)
+    else:
+        await callback.answer(_("Its time has come, so it can no longer be cancelled."))

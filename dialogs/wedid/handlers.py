@@ -15,6 +15,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from bot.config import SUPPORTED_LOCALES
 from bot.services import feedback, people, we_did
 from bot.services.we_did import UpdateDraft
+from dialogs.broadcast.waiting import confirmation_with_later
 from dialogs.feedback.handlers import too_long_text
 from dialogs.feedback.widgets import leave
 from dialogs.states import MainMenu, WeDidEditor, WeDidUpdates
@@ -272,11 +273,11 @@ async def on_publish(callback: CallbackQuery, _w: Any, manager: DialogManager) -
         return
     _wake_after_commit(manager)
     reach = published.linked + published.others
-    await callback.answer(
-        ngettext(
-            "Published. It goes to {count} person.", "Published. It goes to {count} people.", reach
-        ).format(count=reach)
-    )
+    confirmation = ngettext(
+        "Published. It goes to {count} person.", "Published. It goes to {count} people.", reach
+    ).format(count=reach)
+    action = f"wedid:{published.update.id}"  # who gets it later, and why, said honestly
+    await callback.answer(await confirmation_with_later(manager, confirmation, action=action))
     manager.dialog_data.pop("draft", None)
     manager.dialog_data["update_id"] = published.update.id
     await manager.switch_to(WeDidEditor.detail)
@@ -312,6 +313,8 @@ async def _change_status(event, manager: DialogManager, status: str, reason: str
         "Saved. {count} people will hear about it.",
         count,
     ).format(count=count)
+    action = f"wedid:{manager.dialog_data['update_id']}"
+    text = await confirmation_with_later(manager, text, action=action)
     if isinstance(event, CallbackQuery):
         await event.answer(text)
         await manager.switch_to(WeDidEditor.detail)

@@ -201,6 +201,7 @@ class OutboxKind(StrEnum):
 
     REMINDER = "reminder"  # for a meeting they said yes to
     WE_DID = "we_did"  # "you said, we did" about their own feedback
+    ANSWER = "answer"  # news of what they asked for (their request for an offer ...)
     THANKS = "thanks"
     BROADCAST = "broadcast"
     NUDGE = "nudge"
