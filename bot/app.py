@@ -10,6 +10,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
@@ -23,6 +24,7 @@ from bot.delivery import DeliveryEngine, Pacer, PacerRequestMiddleware
 from bot.i18n import create_i18n
 from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
 from bot.private_chats import private_chats_only
+from bot.reply_faults import KeepWritesOnReplyFailure, RetryReplies
 from bot.tasks import BackgroundTasks
 from bot.telegram_contract import ContractGuard
 from dialogs.actions import actions_router, markup_factory
@@ -122,6 +124,7 @@ def create_dispatcher(
     dispatcher.errors.outer_middleware(context)
     # Inner, so they run after aiogram-dialog found the dialog an update belongs to.
     for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.middleware(KeepWritesOnReplyFailure())  # first: it also covers the two below
         observer.middleware(ConsentGate())
         observer.middleware(StaffGuard())
     return dispatcher, bg_factory
@@ -203,6 +206,7 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
     bot = create_bot(token, settings.telegram_api_url)
     # One pace for the whole process: the engine waits on it, replies to people are counted.
     pacer = Pacer()
+    bot.session.middleware(RetryReplies())  # outside the pacer, so it counts every attempt
     bot.session.middleware(PacerRequestMiddleware(pacer))
     delivery = DeliveryEngine(
         bot,
@@ -221,5 +225,8 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory, delivery, tasks
     )
     if set_commands:
-        await set_bot_commands(bot, i18n)
+        try:
+            await set_bot_commands(bot, i18n)
+        except TelegramAPIError as error:  # the "/" menu is a convenience: never a reason to stop
+            log.warning("could not set the command menu (%s); going on", type(error).__name__)
     return app

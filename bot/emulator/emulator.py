@@ -18,7 +18,7 @@ from aiohttp import web
 
 from .contract import Upload, validate_call
 from .errors import ApiError, is_contract_violation
-from .limits import Fault, FaultInjector, FaultKind, RateLimiter
+from .limits import DROPPED, Chaos, Fault, FaultInjector, FaultKind, RateLimiter
 from .methods import BotApi, sleep_until_closed
 from .server import build_app
 from .state import BotState
@@ -77,11 +77,14 @@ class TelegramEmulator:
             self.state.bot_id = int(token.split(":", 1)[0])
         self.limiter = RateLimiter(enabled=rate_limits)
         self.faults = FaultInjector()
+        self.chaos: Chaos | None = None  # random faults for a soak run
         self.api = BotApi(self.state, on_webhook_change=self._webhook_changed)
         self.webhook = WebhookDeliverer(self.state, self._execute_webhook_reply)
         self.requests: list[RequestRecord] = []
         # Every refusal that says the bot broke the Bot API contract; tests assert it stays empty.
         self.violations: list[Violation] = []
+        # Calls that took effect although the bot was told they failed (an "-after" fault).
+        self.delivered_then_failed: list[RequestRecord] = []
         self.stats = EmulatorStats()
         self._users: dict[int, SimulatedUser] = {}
         self._runner: web.AppRunner | None = None
@@ -138,12 +141,23 @@ class TelegramEmulator:
             name, params = validate_call(method, raw, uploads)
             chat_id = params.get("chat_id")
             fault = self.faults.take(name, chat_id)
-            if fault is not None:
+            if fault is None and self.chaos is not None:
+                fault = self.chaos.pick(name)
+            if fault is not None and not fault.after_delivery:
                 if fault.kind == "timeout":
                     await sleep_until_closed(self.api, fault.delay)
+                if fault.drops_connection:
+                    self._record(name, params, DROPPED, "connection dropped")
+                    return DROPPED, {}
                 raise fault.error()
             self.limiter.check(name, chat_id)
             result = await self.api.call(name, params)
+            if fault is not None:  # done, and then the answer is lost on its way back
+                self.delivered_then_failed.append(RequestRecord(name, params, True, None))
+                if fault.drops_connection:
+                    self._record(name, params, DROPPED, "connection dropped after delivery")
+                    return DROPPED, {}
+                raise fault.error()
         except ApiError as exc:
             self._record(name, params, exc.code, exc.description)
             return exc.code, exc.to_json()
