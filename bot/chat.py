@@ -198,6 +198,7 @@ class ChatDemo:
         self._printed = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._shown_seq = 0
+        self._held: list[str] = []  # lines about the simulated people, held during your turn
 
     @classmethod
     async def start(
@@ -207,26 +208,38 @@ class ChatDemo:
         role: str = "participant",
         language: str = "en",
         out: TextIO = sys.stdout,
+        folder: Path | None = None,
     ) -> ChatDemo:
+        """`folder` holds the demo's database in `state/` (removed at the end) and what the bot
+        sent you in `files/` (kept); by default a new folder in the system's temporary folder."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        folder = folder or Path(tempfile.mkdtemp(prefix="coproduce-chat-"))
+        files, state = folder / "files", folder / "state"
+        files.mkdir(parents=True, exist_ok=True)
+        state.mkdir(exist_ok=True)
         emulator = TelegramEmulator()
         await emulator.start()
-        folder = Path(tempfile.mkdtemp(prefix="coproduce-chat-"))
-        files = folder / "files"
-        files.mkdir()
         demo_settings = settings.model_copy(
             update={
                 "bot_token": SecretStr(DEMO_TOKEN),
                 "telegram_api_url": emulator.api_url,
-                "database_url": f"sqlite+aiosqlite:///{(folder / 'chat.db').as_posix()}",
-                "data_dir": folder,
+                "database_url": f"sqlite+aiosqlite:///{(state / 'chat.db').as_posix()}",
+                "data_dir": state,
                 "redis_url": None,
             }
         )
-        app = await create_application(demo_settings)
+        try:
+            app = await create_application(demo_settings)
+        except BaseException:
+            await emulator.stop()
+            raise
         demo = cls(emulator, app, folder, files, out, role, language)
-        await demo._begin()
+        try:
+            await demo._begin()
+        except BaseException:
+            await demo.close()
+            raise
         return demo
 
     async def _begin(self) -> None:
@@ -278,22 +291,28 @@ class ChatDemo:
         if not line:
             return True
         async with self._lock:
-            if line == "/buttons":
-                self.screen.repeat_buttons()
-                return True
-            button, problem = self._button_for(line)
-            if problem:
-                self._write(problem + "\n")
-                return True
-            if button is not None:
-                update = await self.you.press_data(button.data, message_id=button.message_id)
-            else:
-                update = await self.you.send_text(line)
-            await _settle(self.emulator, update["update_id"])
-            if button is not None:
-                self._show_answer(update["callback_query"]["id"])
-            self._show()
+            try:
+                await self._do(line)
+            finally:
+                self._release_held()
         return True
+
+    async def _do(self, line: str) -> None:
+        if line == "/buttons":
+            self.screen.repeat_buttons()
+            return
+        button, problem = self._button_for(line)
+        if problem:
+            self._write(problem + "\n")
+            return
+        if button is not None:
+            update = await self.you.press_data(button.data, message_id=button.message_id)
+        else:
+            update = await self.you.send_text(line)
+        await _settle(self.emulator, update["update_id"])
+        if button is not None:
+            self._show_answer(update["callback_query"]["id"])
+        self._show()
 
     def _button_for(self, line: str) -> tuple[Button | None, str]:
         """The button a line presses (None: it is a message), or why it presses none."""
@@ -324,10 +343,13 @@ class ChatDemo:
     # -- what you see --------------------------------------------------------------------------
 
     def _show(self) -> bool:
+        """Your screen, then what the simulated people did meanwhile; held by the lock."""
         printed = self.screen.show(self.you.messages)
         if printed:
             self._printed_now()
         self._shown_seq = self._your_seq()
+        printed = printed or bool(self._held)
+        self._release_held()
         return printed
 
     def _your_seq(self) -> int:
@@ -344,8 +366,17 @@ class ChatDemo:
                     self._write(self.prompt)
 
     def _narrate(self, line: str) -> None:
-        """A line about the simulated people, as it happens (the prompt again if you were at it)."""
-        self._write(f"\n· {line}\n" + self.prompt)
+        """A line about the simulated people: at once while you wait at the prompt (then the
+        prompt again), or after the bot's answer to what you just did."""
+        if self._lock.locked():
+            self._held.append(line)
+        else:
+            self._write(f"\n· {line}\n" + self.prompt)
+
+    def _release_held(self) -> None:
+        lines, self._held = self._held, []
+        for line in lines:
+            self._write(f"\n· {line}\n")
 
     def _write(self, text: str) -> None:
         self.out.write(text)
@@ -360,15 +391,17 @@ class ChatDemo:
         self,
         text: str,
         since: int = 0,
+        count: int = 1,
         timeout: float = 20,  # noqa: ASYNC109 - read as "within 20 s"
     ) -> str:
-        """Wait until `text` was printed (after position `since`); return all printed so far."""
+        """Wait until `text` was printed `count` times after position `since`; return all that
+        was printed so far."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while text not in self.printed[since:]:
+        while self.printed[since:].count(text) < count:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"{text!r} was not printed within {timeout}s")
+                raise TimeoutError(f"{text!r} was not printed {count} time(s) within {timeout}s")
             try:
                 await asyncio.wait_for(self._printed.wait(), remaining)
             except TimeoutError:
@@ -404,12 +437,8 @@ class ChatDemo:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.app.close()
         await self.emulator.stop()
-        for leftover in self.folder.iterdir():  # the database goes; what you were sent stays
-            if leftover != self.files:
-                if leftover.is_dir():
-                    shutil.rmtree(leftover, ignore_errors=True)
-                else:
-                    leftover.unlink(missing_ok=True)
+        # The database goes; what you were sent stays in `files/`.
+        shutil.rmtree(self.folder / "state", ignore_errors=True)
 
 
 async def _read_line(stdin: TextIO) -> str:

@@ -260,7 +260,7 @@ class Crowd:
         user = self.users[n.telegram_id]
         await self._done(await user.press_data(data, message.message_id))
         if not await self._tap(user, ASK, required=False):
-            return "read the offer (they cannot ask for it)"
+            return "read the offer (they could not ask: it is full, or not open to them yet)"
         if self._window(user, CONFIRM)[0] is None:  # travel expenses: the amount first
             await self._done(await user.send_text("5"))
             await self._tap(user, SKIP_RECEIPT)

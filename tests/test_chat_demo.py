@@ -6,20 +6,25 @@ pressed by typing 3 while the third button is #3."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from bot.chat import ChatDemo
 from bot.cli import _parser
 from bot.config import Settings
 from bot.demo_crowd import PEOPLE
-from bot.services import reciprocity
+from bot.services import delivery, reciprocity
 from storage import participants
 from storage import reciprocity as offers
+from storage.models import PulseResponse
 from storage.types import utcnow
 
 LONDON = ZoneInfo("Europe/London")
@@ -33,7 +38,7 @@ MENU = "Main menu. What would you like to do?"
 
 async def _demo(role: str, tmp_path) -> ChatDemo:
     settings = Settings(_env_file=None, data_dir=tmp_path)
-    demo = await ChatDemo.start(settings, role=role, out=io.StringIO())
+    demo = await ChatDemo.start(settings, role=role, out=io.StringIO(), folder=tmp_path / role)
     for line in JOIN:
         await demo.type(line)
     assert MENU in demo.printed.rsplit("bot> Hello!", 1)[1]
@@ -51,6 +56,8 @@ async def open_demo(tmp_path):
     yield _open
     for demo in started:
         await demo.close()
+        # Neither you nor the simulated people made the bot break the Bot API contract.
+        assert not demo.emulator.violations, demo.emulator.violations
 
 
 def _label(demo: ChatDemo, part: str) -> str:
@@ -87,8 +94,7 @@ async def test_a_facilitator_sends_a_poll_and_sees_the_simulated_peoples_answers
         "got: Demo team szuka terminu spotkania: Planning day.",
     ):
         await demo.wait_for_output(words)
-    while demo.printed.count("answered the meeting poll.") < len(PEOPLE):
-        await demo.wait_for_output("answered the meeting poll.", since=len(demo.printed) - 40)
+    await demo.wait_for_output("answered the meeting poll.", count=len(PEOPLE))
     since = len(demo.printed)
     await demo.type("Done")
     await demo.type(_label(demo, "Planning day ("))
@@ -97,6 +103,31 @@ async def test_a_facilitator_sends_a_poll_and_sees_the_simulated_peoples_answers
     assert "✅ 2   🤔 2   ❌ 0" in tally  # every one said yes or if need be to the first time
     assert "An interpreter or language support: 1 (Amira)" in tally
     assert "Step-free access: 1 (Ann)" in tally
+
+
+async def test_the_simulated_people_answer_a_check_in_in_their_languages(open_demo):
+    demo = await open_demo("facilitator")
+    async with demo.app.sessions() as session:  # the team's weekly check-in falls due now
+        now = utcnow()
+        await delivery.add_checkin_schedule(
+            session,
+            project_id=demo.project_id,
+            timezone="Europe/London",
+            start="pulse",
+            every_weeks=1,
+            weekday=now.weekday(),
+            minute_of_day=0,
+            first_on=now.date() - timedelta(days=7),
+            now=now - timedelta(days=1),
+        )
+        await delivery.run_due_checkins(session, now)
+        await session.commit()
+    demo.app.delivery.wake()
+    printed = await demo.wait_for_output("answered the check-in.", count=len(PEOPLE))
+    assert "· Bethan (Cymraeg) got: Mae'n bryd i ni holi am Demo team." in printed
+    async with demo.app.sessions() as session:
+        answers = (await session.execute(select(PulseResponse))).scalars().all()
+    assert len(answers) == len(PEOPLE)
 
 
 async def test_a_coordinator_exports_in_the_bot_and_finds_the_file_on_disk(open_demo):
@@ -158,3 +189,22 @@ async def test_a_button_labelled_with_a_number_is_pressed_by_typing_it(open_demo
     since = len(demo.printed)
     await demo.type("#999")
     assert "There is no button #999." in demo.printed[since:]
+
+
+def test_coproduce_chat_as_coordinator_in_a_terminal(tmp_path):
+    """The command itself, lines piped in as a person types them: joining as a coordinator
+    leads to the main menu with the staff's Team tools, and /quit leaves."""
+    typed = "\n".join((*JOIN, "Team tools", "/quit")) + "\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--as", "coordinator"],
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": "", "BOT_TOKEN": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You join the Demo team as a coordinator." in result.stdout
+    assert MENU in result.stdout and "[#1] Invite people" in result.stdout
+    assert "Export answers" in result.stdout  # what a coordinator has and a facilitator has not
+    assert result.stdout.rstrip().endswith("Bye.")
