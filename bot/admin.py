@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.config import ConfigError, Settings
-from bot.services import invites
+from bot.config import SUPPORTED_LOCALES, ConfigError, Settings
+from bot.services import invites, team_texts
 from storage import audit, projects
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.models import Role
@@ -18,6 +19,49 @@ async def _sessions(settings: Settings):
     return engine, create_session_factory(engine)
 
 
+def _language_prefix(value: str, separator: str) -> tuple[str | None, str]:
+    """ "cy=rules.cy.txt" -> ("cy", "rules.cy.txt"); with no known language first, (None, value)."""
+    head, found, rest = value.partition(separator)
+    if found and head.strip() in SUPPORTED_LOCALES:
+        return head.strip(), rest.strip()
+    return None, value
+
+
+def read_rules_files(values: list[str]) -> dict[str | None, str]:
+    """--rules-file FILE (the original) and --rules-file cy=FILE (a version): {lang: rules},
+    the original under None. A file that cannot be read stops the command with its name."""
+    rules: dict[str | None, str] = {}
+    for value in values:
+        locale, path = _language_prefix(value, "=")
+        if locale in rules:
+            raise ConfigError(f"--rules-file given twice for {locale or 'the original'}")
+        try:
+            rules[locale] = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(
+                f"cannot read the rules file {path}: {error.strerror or error}"
+            ) from None
+    return rules
+
+
+def topics_by_language(values: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """--topic "Waiting times" --topic "cy:Amseroedd aros": each topic with its versions. A
+    version follows the topic it translates."""
+    found: list[tuple[str, dict[str, str]]] = []
+    for value in values:
+        locale, words = _language_prefix(value, ":")
+        words = words.strip()
+        if not words:
+            continue
+        if locale is None:
+            found.append((words, {}))
+        elif not found:
+            raise ConfigError(f'--topic "{value}" is a version: put it after its topic')
+        else:
+            found[-1][1][locale] = words
+    return found
+
+
 async def create_project(
     settings: Settings,
     *,
@@ -25,9 +69,12 @@ async def create_project(
     description: str,
     timezone: str | None,
     locale: str | None,
-    rules: str,
+    rules: str | dict[str | None, str],
     topics: list[str],
 ) -> str:
+    rules_by_language = rules if isinstance(rules, dict) else {None: rules}
+    topic_versions = topics_by_language(topics)
+    original = locale or settings.default_locale
     engine, sessions = await _sessions(settings)
     try:
         async with sessions() as session:
@@ -36,12 +83,25 @@ async def create_project(
                 name,
                 description=description,
                 timezone=timezone or settings.timezone,
-                default_locale=locale or settings.default_locale,
+                default_locale=original,
             )
-            project.ground_rules = rules.strip()
-            project.feedback_topics = "\n".join(topic.strip() for topic in topics if topic.strip())
+            project.ground_rules = "\n".join(team_texts.rule_lines(rules_by_language.get(None, "")))
+            project.feedback_topics = "\n".join(topic for topic, _versions in topic_versions)
+            session.add(project)
+            for code, text in rules_by_language.items():
+                if code is not None:
+                    await team_texts.set_rules(session, project, code, text)
+            for topic, versions in topic_versions:
+                for code, words in versions.items():
+                    if code != original:
+                        await team_texts.set_topic(session, project, code, topic, words)
             await session.commit()
-            return f"project {project.id}: {project.name}"
+            written = {code for code in rules_by_language if code} | {
+                code for _topic, versions in topic_versions for code in versions
+            }
+            languages = sorted(written - {original})
+            also = f" (also in {', '.join(languages)})" if languages else ""
+            return f"project {project.id}: {project.name}{also}"
     finally:
         await engine.dispose()
 

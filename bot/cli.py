@@ -52,8 +52,20 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--description", default="")
     create.add_argument("--timezone", help="IANA zone, e.g. Europe/London (default: TIMEZONE)")
     create.add_argument("--locale", choices=("en", "cy", "pl", "ar"))
-    create.add_argument("--rules-file", type=Path, help="ground rules, one per line")
-    create.add_argument("--topic", action="append", default=[], help="a feedback topic (repeat)")
+    create.add_argument(
+        "--rules-file",
+        action="append",
+        default=[],
+        metavar="[LANG=]FILE",
+        help="ground rules, one per line; cy=rules.cy.txt is their Welsh version (repeat)",
+    )
+    create.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        metavar="[LANG:]TOPIC",
+        help='a feedback topic (repeat); "cy:Amseroedd aros" right after it is its Welsh words',
+    )
     project_commands.add_parser("list", help="list projects")
 
     invite = commands.add_parser("invite", help="make an invite link and QR code")
@@ -169,9 +181,7 @@ def _run(args: argparse.Namespace) -> int:
                         description=args.description,
                         timezone=args.timezone,
                         locale=args.locale,
-                        rules=args.rules_file.read_text(encoding="utf-8")
-                        if args.rules_file
-                        else "",
+                        rules=admin.read_rules_files(args.rules_file),
                         topics=args.topic,
                     )
                 )

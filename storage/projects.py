@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Membership, Participant, Project, Role
+from storage.models import Membership, Participant, Project, ProjectText, Role
 
 
 async def create_project(
@@ -80,3 +80,33 @@ async def role_in(session: AsyncSession, project_id: int, participant_id: int) -
 
 async def all_projects(session: AsyncSession) -> list[Project]:
     return list((await session.execute(select(Project).order_by(Project.id))).scalars())
+
+
+# -- the team's texts in other languages --------------------------------------------------------
+
+
+async def texts_of(session: AsyncSession, project_id: int) -> dict[str, ProjectText]:
+    """The team's ground rules and topics in each language a version was written in."""
+    rows = await session.execute(select(ProjectText).where(ProjectText.project_id == project_id))
+    return {text.locale: text for text in rows.scalars()}
+
+
+async def text_version(session: AsyncSession, project_id: int, locale: str) -> ProjectText:
+    """The version for this language, made (empty) if there is none yet."""
+    found = (
+        await session.execute(
+            select(ProjectText).where(
+                ProjectText.project_id == project_id, ProjectText.locale == locale
+            )
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        found = ProjectText(project_id=project_id, locale=locale)
+        session.add(found)
+        await session.flush()
+    return found
+
+
+async def save_text_version(session: AsyncSession, version: ProjectText) -> None:
+    session.add(version)
+    await session.flush()

@@ -78,6 +78,23 @@ class Project(SQLModel, table=True):
     feedback_topics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class ProjectText(SQLModel, table=True):
+    """The team's ground rules and topics in one more language. Whoever reads a language with
+    no version gets the original (the project's default language), as with broadcasts."""
+
+    __tablename__ = "project_text"
+    __table_args__ = (UniqueConstraint("project_id", "locale"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    locale: str = Field(max_length=8)
+    # The rules, one per line; "" means none in this language (the original is shown).
+    ground_rules: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # JSON object {original topic: this language's words}. Answers keep the original, so staff
+    # and exports group them by topic whatever language the person saw.
+    feedback_topics: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
 class Membership(SQLModel, table=True):
     """A person's role in one project; one person may hold different roles in different projects."""
 
@@ -322,6 +339,7 @@ __all__ = [
     "Participant",
     "ProcessedUpdate",
     "Project",
+    "ProjectText",
     "Role",
     "SchedulerJob",
 ]

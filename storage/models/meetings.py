@@ -59,6 +59,11 @@ class AvailabilityPoll(SQLModel, table=True):
     title: str = Field(max_length=200)
     # A room and address, or an online link; shown as typed.
     place: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The language the title and place were written in (None: written before versions were).
+    source_locale: str | None = Field(default=None, max_length=8)
+    # JSON object {locale: {"title": ..., "place": ...}}: versions in other languages; a reader
+    # with none (or a version without a place) gets the original.
+    versions: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     duration_minutes: int = 60
     # Answers are taken until then; the poll closes at the deadline (a sweep) or when decided.
     deadline: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -150,6 +155,9 @@ class Meeting(SQLModel, table=True):
     )
     title: str = Field(max_length=200)
     place: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # As the poll's: the original's language and the versions in others (copied from the poll).
+    source_locale: str | None = Field(default=None, max_length=8)
+    versions: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
     duration_minutes: int = 60
     status: MeetingStatus = Field(
