@@ -148,16 +148,16 @@ class Crowd:
 
     async def _feedback(self, n: Neighbour, opening: dict) -> None:
         user = self.users[n.telegram_id]
-        await self._done(opening)
+        await self._done(user, opening)
         if self._window(user, PROJECT)[0] is not None:
             await self._tap(user, PROJECT)
         message, topics = self._window(user, TOPIC)
         if message is None:
             raise CrowdStuck("no feedback topics")
         chosen = next((d for d in topics if d.endswith(f":{n.topic}")), topics[0])
-        await self._done(await user.press_data(chosen, message.message_id))
+        await self._done(user, await user.press_data(chosen, message.message_id))
         await self._tap(user, RATING, item=str(n.rating))
-        await self._done(await user.send_text(n.feedback))
+        await self._done(user, await user.send_text(n.feedback))
         if n.named and self._window(user, SEND_NAMED)[0] is not None:
             await self._tap(user, SEND_NAMED)
         else:
@@ -174,7 +174,6 @@ class Crowd:
                 for message in self._news(n):
                     self._seen[n.telegram_id].add(message.message_id)
                     await self._react(n, message)
-                self._mark_seen(n)
 
     def _has_news(self) -> bool:
         return any(self._news(n) for n in PEOPLE)
@@ -188,7 +187,7 @@ class Crowd:
         ]
 
     def _mark_seen(self, n: Neighbour) -> None:
-        """What came while they acted answered them: a dialog's window, a thank-you."""
+        """What came while they gave their first feedback answered them: not news."""
         self._seen[n.telegram_id].update(m.message_id for m in self.users[n.telegram_id].messages)
 
     async def _react(self, n: Neighbour, message: BotMessage) -> None:
@@ -203,6 +202,9 @@ class Crowd:
         except CrowdStuck as problem:
             log.warning("a simulated person stopped: %s", problem)
             done = "stopped: the bot showed something they did not expect"
+        except Exception as error:  # one person's surprise never stops the others or the demo
+            log.warning("a simulated person stopped on %s", type(error).__name__)
+            done = "stopped: something went wrong in the demo"
         if done:
             self._narrate(f"{who} {done}.")
 
@@ -220,7 +222,7 @@ class Crowd:
         if data.startswith(CHECKIN + "p:"):
             choices = [d for row in message.callback_data for d in row if d]
             await self._done(
-                await user.press_data(choices[index % len(choices)], message.message_id)
+                user, await user.press_data(choices[index % len(choices)], message.message_id)
             )
             await self._tap(user, "no_comment", required=False)
             return "answered the check-in"
@@ -230,7 +232,7 @@ class Crowd:
         if data.startswith(WE_DID):
             choices = [d for row in message.callback_data for d in row if d]
             await self._done(
-                await user.press_data(choices[index % len(choices)], message.message_id)
+                user, await user.press_data(choices[index % len(choices)], message.message_id)
             )
             await self._tap(user, "no_comment", required=False)
             return "replied to the update"
@@ -238,7 +240,7 @@ class Crowd:
 
     async def _answer_poll(self, n: Neighbour, message: BotMessage, data: str) -> str:
         user = self.users[n.telegram_id]
-        await self._done(await user.press_data(data, message.message_id))
+        await self._done(user, await user.press_data(data, message.message_id))
         _window, slots = self._window(user, SLOT)
         if not slots:
             return "could not answer: the poll has closed"
@@ -248,7 +250,7 @@ class Crowd:
             taps = 1 + (index + position) % 3 if position else 1 + index % 2
             for _ in range(taps):
                 window, slots = self._window(user, SLOT)
-                await self._done(await user.press_data(slots[position], window.message_id))
+                await self._done(user, await user.press_data(slots[position], window.message_id))
         if n.need is not None:
             await self._tap(user, "needs")
             await self._tap(user, NEED, item=n.need.value)
@@ -258,20 +260,23 @@ class Crowd:
 
     async def _ask_for_offer(self, n: Neighbour, message: BotMessage, data: str) -> str:
         user = self.users[n.telegram_id]
-        await self._done(await user.press_data(data, message.message_id))
+        await self._done(user, await user.press_data(data, message.message_id))
         if not await self._tap(user, ASK, required=False):
             return "read the offer (they could not ask: it is full, or not open to them yet)"
         if self._window(user, CONFIRM)[0] is None:  # travel expenses: the amount first
-            await self._done(await user.send_text("5"))
+            await self._done(user, await user.send_text("5"))
             await self._tap(user, SKIP_RECEIPT)
         await self._tap(user, CONFIRM)
         return "asked for the thank-you offer"
 
     # -- one step at a time --------------------------------------------------------------------
 
-    async def _done(self, update: dict) -> None:
+    async def _done(self, user: SimulatedUser, update: dict) -> None:
+        """Wait until the bot handled what they did. Its windows are answers, not news, even
+        once a newer window takes their buttons away."""
         if not await self._emulator.wait_until_confirmed(update["update_id"], STEP_SECONDS):
             raise CrowdStuck("the bot did not handle a tap in time")
+        self._seen[user.id].update(m.message_id for m in user.messages if _is_window(m))
 
     def _window(self, user: SimulatedUser, widget: str) -> tuple[BotMessage | None, list[str]]:
         """The newest message showing this widget, and the widget's buttons' data on it."""
@@ -290,5 +295,5 @@ class Crowd:
             if required:
                 raise CrowdStuck(f"no {widget} button")
             return False
-        await self._done(await user.press_data(data[0], message.message_id))
+        await self._done(user, await user.press_data(data[0], message.message_id))
         return True
