@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.commands import refresh_staff_commands
 from bot.services import consent, invites, people
+from dialogs.common import MENU_BUTTON, open_from_button
 from dialogs.export.handlers import on_export_command
 from dialogs.invite_messages import invite_problem_text
 from dialogs.privacy.handlers import send_my_data
@@ -30,7 +31,12 @@ from storage.models import Participant
 
 
 async def _open(manager: DialogManager, state, data: dict | None = None) -> None:
-    await manager.start(state, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    """A command closes whatever was open. The main menu and joining stand alone; any other
+    dialog opens on top of the main menu, so its Back, Cancel or Done lands on the menu."""
+    if state.group in (MainMenu, Onboarding):
+        await manager.start(state, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    else:
+        await open_from_button(manager, state, data)
 
 
 async def _onboard(manager: DialogManager, code: str | None = None) -> None:
@@ -76,6 +82,34 @@ async def on_start(
     await _open(dialog_manager, MainMenu.main)
 
 
+async def on_changed_my_mind(
+    callback: CallbackQuery, dialog_manager: DialogManager, session, participant, i18n
+) -> None:
+    """After "I changed my mind" under a refusal: join again, with the invite and language the
+    button carries (we kept nothing, so the button holds them), from the consent screen on."""
+    locale, code = consent.read_changed_my_mind(callback.data or "")
+    await callback.answer()
+    message = callback.message
+    if message is None or _joined(participant):
+        await show_home(dialog_manager, participant)
+        return
+    if locale is not None:
+        try:
+            await people.choose_language(session, participant, locale)
+            i18n.current_locale = locale
+        except people.UnsupportedLanguage:
+            pass  # forged: they keep the language Telegram suggested
+    if code is not None and (problem := await invites.check(session, code)) is not None:
+        await message.answer(invite_problem_text(problem))
+        code = None
+    await _open(dialog_manager, Onboarding.consent, {"code": code} if code else None)
+
+
+async def on_menu_button(callback: CallbackQuery, dialog_manager: DialogManager, participant):
+    await callback.answer()
+    await show_home(dialog_manager, participant)
+
+
 def _requires_joining(state):
     async def handler(message: Message, dialog_manager: DialogManager, participant) -> None:
         if not _joined(participant):
@@ -112,6 +146,10 @@ async def on_team(message: Message, dialog_manager: DialogManager, session, part
 def commands_router() -> Router:
     router = Router(name="commands")
     router.message.register(on_start, CommandStart())
+    router.callback_query.register(on_menu_button, F.data == MENU_BUTTON)
+    router.callback_query.register(
+        on_changed_my_mind, F.data.startswith(consent.CHANGED_MY_MIND_PREFIX)
+    )
     router.message.register(_requires_joining(MainMenu.main), Command("menu"))
     router.message.register(on_help, Command("help"))
     router.message.register(on_language, Command("language"))

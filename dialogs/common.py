@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
@@ -185,6 +185,17 @@ class AnswerOnceMessageManager(MessageManager):
             if "query is too old" not in error.message.lower():
                 raise
             logging.getLogger(__name__).debug("callback already answered")
+
+
+# A button on a message no dialog owns (a finished export's last word): it opens the main menu.
+MENU_BUTTON = "home"
+
+
+def menu_button() -> InlineKeyboardMarkup:
+    """One "Main menu" button, for a last message that would otherwise leave no way on."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("Main menu"), callback_data=MENU_BUTTON)]]
+    )
 
 
 async def open_from_button(manager: DialogManager, state: State, data: Any = None) -> None:

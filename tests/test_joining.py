@@ -11,7 +11,8 @@ from sqlmodel import SQLModel
 from bot.services import consent, invites, people
 from storage import participants, projects
 from storage.models import ConsentDecision, ConsentRecord, Membership, Role
-from tests.conftest import join, settle
+from storage.types import utcnow
+from tests.conftest import got, join, settle, tr
 
 
 async def _project_with_invite(app, role=Role.PARTICIPANT, *, rules="", **invite_options):
@@ -55,7 +56,9 @@ async def test_joining_with_a_valid_invite_agrees_to_the_team_rules(emulator, st
 
 async def test_an_expired_invite_is_explained_and_joins_nobody(emulator, start_bot):
     running = await start_bot()
-    _, code = await _project_with_invite(running.app, expires_in=timedelta(seconds=-1))
+    _, code = await _project_with_invite(
+        running.app, expires_in=timedelta(days=1), now=utcnow() - timedelta(days=2)
+    )
     await join(emulator, 6002, code=code)
     texts = [m.text for m in emulator.user(6002).messages]
     assert any("expired" in (text or "") for text in texts)
@@ -256,3 +259,65 @@ def test_invite_codes_are_long_random_and_safe_to_type():
     assert len(codes) == 2000
     assert all(invites.CODE_PATTERN.match(code) and code[0].isalnum() for code in codes)
     assert all(16 <= len(code) <= 64 for code in codes)
+
+
+CONSENT = (
+    "Before we start, here is what we keep. "
+    "We keep your answers and the choices you make here. "
+    "We use them to make the service better, with you. "
+    "Only the team that runs your project can see them. "
+    "We keep them while you take part. "
+    "You can see them with /mydata and delete them with /forget."
+)
+
+
+async def test_no_thanks_to_consent_keeps_the_invite_in_one_tap_to_change_her_mind(
+    emulator, start_bot
+):
+    """Non says "No, thanks" in Welsh: nothing about her is kept, yet one tap on the answer's
+    button brings her back to the consent screen, in Welsh, with the same team's invite."""
+    running = await start_bot()
+    project_id, code = await _project_with_invite(running.app)
+    non = emulator.user(6030, first_name="Non", language_code="cy")
+    await settle(emulator, await non.send_text(f"/start {code}"))
+    await settle(emulator, await non.press("Cymraeg"))
+    await settle(emulator, await non.press(tr("Next", "cy")))
+    await settle(emulator, await non.press(tr("No, thanks", "cy")))
+    answer = non.last_message
+    assert answer.text == tr(
+        "That is fine. We have not kept anything about you. "
+        "If you change your mind, tap the button below.",
+        "cy",
+    )
+    assert answer.labels == [tr("I changed my mind", "cy")]
+    assert await _rows_mentioning(running.app, "6030") == []
+    assert {table for table, _row in await _rows_mentioning(running.app, code)} == {"invite"}
+
+    await settle(emulator, await non.press(tr("I changed my mind", "cy")))
+    assert non.last_message.text == tr(CONSENT, "cy")
+    await settle(emulator, await non.press(tr("I agree", "cy")))
+    for _step in range(2):  # quoting, name: yes
+        await settle(emulator, await non.press(non.buttons[0]))
+    await settle(emulator, await non.press(non.buttons[0]))  # name: skip
+    await settle(emulator, await non.press(non.buttons[1]))
+    await settle(emulator, await non.press(non.buttons[0]))
+    await settle(emulator, await non.press(non.buttons[0]))
+    membership = await _membership(running.app, 6030)
+    assert membership is not None and membership.project_id == project_id
+    async with running.app.sessions() as session:
+        person = await participants.get_by_telegram_id(session, 6030)
+    assert person.locale == "cy" and consent.has_consented(person)
+
+
+async def test_a_forged_changed_my_mind_button_joins_no_team(emulator, start_bot):
+    running = await start_bot()
+    await _project_with_invite(running.app)
+    ola = emulator.user(6031, first_name="Ola", language_code="pl")
+    await settle(emulator, await ola.press_data("rejoin:xx:not-a-code"))
+    unknown = "Sorry, I do not know this invite link. Please check it, or ask for a new one."
+    assert got(ola, tr(unknown, "pl"))
+    assert ola.last_message.text == tr(CONSENT, "pl")
+    assert await _membership(running.app, 6031) is None
+    # A code too long for a button's 64 bytes is left out, never cut into another code.
+    assert consent.changed_my_mind_data("ar", "x" * 70) == "rejoin:ar:"
+    assert consent.read_changed_my_mind("rejoin:pl:" + "x" * 70) == (None, None)

@@ -11,11 +11,12 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import exports
 from bot.services.delivery import zone
+from dialogs.common import open_from_button
 from dialogs.export import making
 from dialogs.export.getters import DAYS, EVERYTHING, request_of
 from dialogs.states import Export
@@ -35,7 +36,7 @@ async def on_export_command(message: Message, dialog_manager: DialogManager, ses
         await exports.note_refusal(session, participant, None)
         await message.answer(_refusal())
         return
-    await dialog_manager.start(Export.project, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    await open_from_button(dialog_manager, Export.project)  # Back from it lands on the menu
 
 
 async def on_start(_start_data: Any, manager: DialogManager) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import exports
 from bot.tasks import BackgroundTasks
+from dialogs.common import menu_button
 from storage import participants
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ async def _run(
                 await bot.send_message(
                     job.chat_id,
                     _("Sorry, something went wrong while making your file. Please try again."),
+                    reply_markup=menu_button(),
                 )
             except Exception:
                 log.warning("could not say that the export failed", exc_info=True)
@@ -111,12 +113,14 @@ async def _make_and_send(
                 )
             except exports.NotAllowed:
                 await session.commit()  # the refusal's audit entry
-                await bot.send_message(job.chat_id, refusal())
+                await bot.send_message(job.chat_id, refusal(), reply_markup=menu_button())
                 return
             await session.commit()  # the audit entry: what was exported, by whom
             too_big = [path for path in result.files if path.stat().st_size > FILE_LIMIT]
             if too_big:
-                await bot.send_message(job.chat_id, _too_big(request.project_id))
+                await bot.send_message(
+                    job.chat_id, _too_big(request.project_id), reply_markup=menu_button()
+                )
                 return
             for path in result.files:
                 await bot.send_document(
@@ -126,7 +130,8 @@ async def _make_and_send(
                 )
     rows = sum(result.rows.values())
     log.info("export sent: project %s, %s", request.project_id, request.detail())
-    await bot.send_message(job.chat_id, _done(rows, len(result.files)))
+    # The last word of the export has a way on: the person may have left the menu long ago.
+    await bot.send_message(job.chat_id, _done(rows, len(result.files)), reply_markup=menu_button())
 
 
 def _too_big(project_id: int) -> str:

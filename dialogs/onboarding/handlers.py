@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
@@ -53,9 +53,11 @@ async def on_agree(callback: CallbackQuery, _widget: Any, manager: DialogManager
 
 
 async def on_decline(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
-    """Nothing is kept but the refusal itself."""
+    """Nothing is kept but the refusal itself. The answer's one button lets them change their
+    mind: it carries their language and invite, so joining again reaches the same team."""
     data = _data(manager)
     session, participant = data["session"], data["participant"]
+    code = None
     if (manager.start_data or {}).get("renewal"):
         await privacy.erase(session, participant)
     else:
@@ -63,8 +65,16 @@ async def on_decline(callback: CallbackQuery, _widget: Any, manager: DialogManag
         project_id = await invites.project_id_for(session, code) if code else None
         await consent.refuse(session, participant, project_id)
     data["end_of_update"].forget_dialogs(participant.telegram_id)
+    button = InlineKeyboardButton(
+        text=_("I changed my mind"),
+        callback_data=consent.changed_my_mind_data(data["locale"], code),
+    )
     await callback.message.answer(
-        _("That is fine. We have not kept anything about you. To join later, type /start.")
+        _(
+            "That is fine. We have not kept anything about you. "
+            "If you change your mind, tap the button below."
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
     )
     await manager.reset_stack()
 
