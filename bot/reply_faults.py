@@ -88,7 +88,12 @@ class KeepWritesOnReplyFailure(BaseMiddleware):
             return await handler(event, data)
         except TelegramAPIError as error:
             # Returning normally lets the dialog state be saved and the update's writes commit.
-            log.warning("a reply failed (%s); what the person did is kept", type(error).__name__)
+            # Telegram's words name the refusal ("message to edit not found"), never the text.
+            log.warning(
+                "a reply failed (%s: %s); what the person did is kept",
+                type(error).__name__,
+                error.message,
+            )
             if not isinstance(error, TelegramForbiddenError):  # blocked: nobody to show it to
                 await self._show_again(event, data)
             return None

@@ -44,6 +44,7 @@ from bot.services import delivery as rules
 from bot.services.delivery import CapUsage, Reason, Recipient
 from storage import outbox
 from storage.models import DeliveryState, OutboxMessage, Participant, Project
+from storage.outage import is_storage_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -141,8 +142,11 @@ class DeliveryEngine:
                 if await self.run_once():
                     continue
                 delay = await self._idle_delay()
-            except Exception:
-                log.exception("delivery round failed; trying again shortly")
+            except Exception as error:
+                if is_storage_outage(error):  # expected while the database restarts: no traceback
+                    log.warning("delivery waits: the database is out of reach")
+                else:
+                    log.exception("delivery round failed; trying again shortly")
                 delay = 5.0
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
