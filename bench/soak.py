@@ -73,6 +73,8 @@ class Bot:
         self.workdir, self.env = workdir, env
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
+        self.unexpected_exits = 0  # the bot ended by itself: a defect, and it is started again
+        self._watch: asyncio.Task | None = None
 
     async def start(self) -> None:
         self.starts += 1
@@ -80,13 +82,26 @@ class Bot:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=self.env, cwd=self.workdir, stderr=log
         )
+        self._watch = asyncio.create_task(self._restart_if_it_ends(self.process))
+
+    async def _restart_if_it_ends(self, process: asyncio.subprocess.Process) -> None:
+        await process.wait()
+        self.unexpected_exits += 1
+        print(f"  the bot ended by itself (exit {process.returncode}); started again")
+        await self.start()
+
+    def _unwatch(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
 
     async def kill(self) -> None:
         assert self.process is not None
+        self._unwatch()
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
 
     async def stop(self) -> None:
+        self._unwatch()
         if self.process is not None and self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -353,12 +368,14 @@ async def soak(args: argparse.Namespace, workdir: Path) -> bool:
         print(f"  contract violations  {sum(violations.values())} {dict(violations)}")
         print(f"    not after a lost answer or a kill: {unexplained} (must be 0)")
         print(f"  tracebacks           {bot.tracebacks()}")
+        print(f"  bot ended by itself  {bot.unexpected_exits} (must be 0)")
         print(f"  actions not handled within {WAIT:.0f} s: {tally.stuck}")
         return (
             lost == 0
             and twice == 0
             and unanswered == 0
             and unexplained == 0
+            and bot.unexpected_exits == 0
             and not emulator.state.updates
         )
 
