@@ -302,7 +302,7 @@ async def _thank(
         recipients=[person.id],
         now=now,
         source_locale=locale,
-        texts={locale: words(contribution, locale)},
+        texts=delivery.every_language(lambda code: words(contribution, code)),
         action=f"{CONTRIBUTION_ACTION}:me",
         expires_at=now + THANK_YOU_LIFETIME,
     )

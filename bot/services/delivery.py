@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import SUPPORTED_LOCALES
 from storage import outbox, participants, projects
 from storage.models import CheckinSchedule, DeliveryState, OutboxKind, Participant
 
@@ -318,6 +319,13 @@ async def enqueue_message(
     return message.id
 
 
+def every_language(render: Callable[[str], str]) -> dict[str, str]:
+    """A message's words in every language we speak, so the engine picks the reader's language
+    when it sends, not when it was queued: someone who changes language in between reads it
+    all in their new one, the words and the buttons under them."""
+    return {locale: render(locale) for locale in SUPPORTED_LOCALES}
+
+
 async def enqueue_per_person(
     session: AsyncSession,
     *,
@@ -333,27 +341,31 @@ async def enqueue_per_person(
     default_locale: str = "en",
     expires_at: datetime | None = None,
 ) -> list[int]:
-    """Queue a message whose words depend on each person's language *and* time zone (a meeting
-    time, a deadline): `render(locale, zone)` is called once per (language, zone) group and
-    each group gets its own outbox message. Returns the message ids."""
+    """Queue a message whose words depend on each person's time zone (a meeting time, a
+    deadline) and language: one outbox message per zone, holding `render(locale, zone)` for
+    every language, so each person gets it in the language they have when it is sent. Returns
+    the message ids."""
     project = await projects.get_project(session, project_id)
     if project is None:
         raise InvalidMessage(f"no project {project_id}")
-    groups: dict[tuple[str, str], list[int]] = {}
-    people = await participants.languages_and_zones(session, recipients)
-    for person_id, locale, timezone in people:
-        key = (locale or project.default_locale or default_locale, timezone or project.timezone)
-        groups.setdefault(key, []).append(person_id)
+    source = project.default_locale or default_locale
+    groups: dict[str, list[int]] = {}
+    for person_id, _locale, timezone in await participants.languages_and_zones(session, recipients):
+        groups.setdefault(timezone or project.timezone, []).append(person_id)
     ids = []
-    for (locale, timezone), members in sorted(groups.items()):
+    for timezone, members in sorted(groups.items()):
+        tz = zone(timezone, project.timezone)
+        texts = every_language(lambda locale, tz=tz: render(locale, tz))
+        if source not in texts:
+            texts[source] = render(source, tz)
         ids.append(
             await enqueue_message(
                 session,
                 kind=kind,
                 recipients=members,
                 now=now,
-                source_locale=locale,
-                texts={locale: render(locale, zone(timezone, project.timezone))},
+                source_locale=source,
+                texts=texts,
                 send_at=send_at,
                 project_id=project_id,
                 created_by=created_by,

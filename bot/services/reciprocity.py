@@ -677,14 +677,16 @@ async def _tell(
     project = await projects.get_project(session, found.offer.project_id)
     locale = person.locale or (project.default_locale if project else "en")
     texts = await store.texts_of(session, found.offer.id)
-    title = title_in(texts, locale, found.offer.source_locale)
+    source = found.offer.source_locale
     await delivery.enqueue_message(
         session,
         kind=OutboxKind.ANSWER,  # news of their own request: the weekly cap never holds it
         recipients=[person.id],
         now=now,
         source_locale=locale,
-        texts={locale: notice(state, title, reason, locale)},
+        texts=delivery.every_language(
+            lambda code: notice(state, title_in(texts, code, source), reason, code)
+        ),
         project_id=found.offer.project_id,
         action=f"{OFFER_ACTION}:{found.offer.id}",
     )
