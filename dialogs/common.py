@@ -24,7 +24,7 @@ from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format, Text
 from babel.dates import format_time
 
-from bot.i18n import LANGUAGE_NAMES, babel_locale, languages_in_order
+from bot.i18n import LANGUAGE_NAMES, babel_locale, fill, languages_in_order
 from bot.services.people import FREQUENCY_CHOICES, QUIET_HOURS_CHOICES
 from dialogs.states import MainMenu
 
@@ -45,6 +45,7 @@ class I18nFormat(Text):
     """A text widget translated through the gettext catalog, then filled from the getter's data.
 
     The msgid is extracted by Babel (keyword `I18nFormat`), so never build it from variables.
+    In a right-to-left language each value and each /command is isolated (`bot.i18n.fill`).
     """
 
     def __init__(self, msgid: str, when=None) -> None:
@@ -54,7 +55,8 @@ class I18nFormat(Text):
     async def _render_text(self, data: dict, manager: DialogManager) -> str:
         if manager.is_preview():
             return self.msgid
-        return I18n.get_current().gettext(self.msgid).format_map(data)
+        i18n = I18n.get_current()
+        return fill(i18n.gettext(self.msgid), i18n.current_locale, data)
 
 
 def language_items(current_locale: str) -> list[tuple[str, str]]:

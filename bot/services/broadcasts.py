@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import delivery, people
+from bot.services.typed_input import read_day_and_time
 from storage import audit, meetings, outbox, projects, reciprocity
 from storage.audience import AudienceQuery, member_ids
 from storage.models import OutboxKind, Participant, Project, Role
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 TOMORROW_AT = 9 * 60  # the "tomorrow at 9:00" choice, minutes after midnight, project's zone
-TYPED_TIME_FORMAT = "%Y-%m-%d %H:%M"
 LATEST = timedelta(days=366)
 # Polls or offers offered as an audience: the newest, as many as fit a phone screen's buttons.
 CHOICES_SHOWN = 20
@@ -200,11 +200,11 @@ def tomorrow_at(now: datetime, timezone: str, minute_of_day: int = TOMORROW_AT) 
 
 
 def parse_local_time(typed: str, timezone: str, now: datetime) -> datetime:
-    """'2026-12-01 18:00' in the project's zone, as UTC; only the future, up to a year ahead."""
-    try:
-        local = datetime.strptime(" ".join(typed.split()), TYPED_TIME_FORMAT)
-    except ValueError as error:
-        raise InvalidTime(typed) from error
+    """'2026-12-01 18:00' (or '٢٠٢٦-١٢-٠١ ٦ م') in the project's zone, as UTC; only the
+    future, up to a year ahead."""
+    local = read_day_and_time(typed)
+    if local is None:
+        raise InvalidTime(typed)
     tz = delivery.zone(timezone, "Europe/London")
     moment = delivery.local_time_to_utc(local.date(), local.hour * 60 + local.minute, tz)
     if moment <= now:

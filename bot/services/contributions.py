@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import delivery, people
+from bot.services.typed_input import normalise, read_day
 from storage import audit, meetings, projects
 from storage import reciprocity as store
 from storage.models import LoggedActivity, OutboxKind, Participant, Role, ThankYouSent
@@ -133,7 +134,7 @@ async def teams_of(session: AsyncSession, participant: Participant) -> list[tupl
 
 def parse_duration(typed: str) -> int:
     """ "2", "1.5", "1,5" (hours), "1:30" or "90m" as minutes; InvalidActivity otherwise."""
-    text = typed.strip().lower().replace(" ", "")
+    text = normalise(typed).lower().replace(" ", "")
     try:
         if text.endswith("m") and text[:-1].isdigit():
             minutes = int(text[:-1])
@@ -152,17 +153,12 @@ def parse_duration(typed: str) -> int:
     return minutes
 
 
-_DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
-
-
 def parse_day(typed: str) -> date:
-    """A typed day: 2026-03-14, 14/03/2026, 14.03.2026 or 14-03-2026."""
-    for pattern in _DAY_FORMATS:
-        try:
-            return datetime.strptime(typed.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise InvalidActivity(typed)
+    """A typed day: 2026-03-14, 14/03/2026, 14.03.2026 or 14-03-2026, in any digits."""
+    day = read_day(typed)
+    if day is None:
+        raise InvalidActivity(typed)
+    return day
 
 
 def check_activity_day(day: date, today: date) -> date:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -42,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import babel_locale
 from bot.services import delivery, people
+from bot.services.typed_input import read_clock
 from storage import audience, audit, participants, projects
 from storage import meetings as store
 from storage.models import (
@@ -147,26 +147,10 @@ def local_moment(day: date, minute_of_day: int, timezone: str) -> datetime:
     return delivery.local_time_to_utc(day, minute_of_day, delivery.zone(timezone, "Europe/London"))
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?:\s*[:.h ]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
-_CLOCK_DIGITS = re.compile(r"^(\d{1,2})(\d{2})$")
-
-
 def parse_clock(typed: str | None) -> int | None:
-    """A typed start time as minutes after midnight, or None: "18:30", "18.30", "18h30",
-    "1830", "18", "6pm", "6:30 pm". People type times in many ways; we take the common ones."""
-    text = " ".join((typed or "").lower().split())
-    found = _CLOCK_DIGITS.match(text) or _CLOCK.match(text)
-    if not found:
-        return None
-    hour, minute = int(found[1]), int(found[2] or 0)
-    suffix = found[3] if found.re is _CLOCK else None
-    if suffix:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if suffix.startswith("p") else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return hour * 60 + minute
+    """A typed start time as minutes after midnight, or None: "18:30", "6pm", "6:00 م", "١٨:٣٠"
+    (the shared reader, bot/services/typed_input.py)."""
+    return read_clock(typed)
 
 
 # -- a poll being written ------------------------------------------------------------------------

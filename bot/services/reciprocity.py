@@ -13,11 +13,10 @@ Plain rules, no aiogram: the words people read are made by the dialogs and passe
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import contributions, delivery, people
 from bot.services.broadcasts import telegram_length
+from bot.services.typed_input import normalise, read_decimal, read_whole_number
 from storage import audit, participants, projects
 from storage import reciprocity as store
 from storage.models import (
@@ -142,19 +142,13 @@ class TooMuch(InvalidValue):
     """An amount that reads well but is more than a claim may be (likely a slip)."""
 
 
-_AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
-
-
 def parse_amount(typed: str) -> int:
-    """ "12.50", "£12.50", "12,5" or "12" as pence; anything else (or 0, or too much) refused."""
-    text = typed.strip().replace(" ", "").removeprefix("£").removesuffix("£")
-    match = _AMOUNT.match(text)
-    if match is None:
+    """ "12.50", "£12.50", "12,5", "١٢٫٥" or "12" as pence; anything else (or 0, or too much,
+    or parts of a penny) refused."""
+    text = normalise(typed).replace(" ", "").removeprefix("£").removesuffix("£")
+    pounds = read_decimal(text)
+    if pounds is None or pounds != pounds.quantize(Decimal("0.01")) or pounds >= 10**9:
         raise InvalidValue(typed)
-    try:
-        pounds = Decimal(match.group(1) + "." + (match.group(2) or "0"))
-    except InvalidOperation as error:
-        raise InvalidValue(typed) from error
     pence = int(pounds * 100)
     if pence <= 0:
         raise InvalidValue(typed)
@@ -164,11 +158,8 @@ def parse_amount(typed: str) -> int:
 
 
 def parse_whole_number(typed: str, *, low: int, high: int) -> int:
-    text = typed.strip()
-    if not text.isdigit():
-        raise InvalidValue(typed)
-    value = int(text)
-    if not low <= value <= high:
+    value = read_whole_number(typed)
+    if value is None or not low <= value <= high:
         raise InvalidValue(typed)
     return value
 

@@ -20,6 +20,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.i18n import LANGUAGE_NAMES, babel_locale
 from bot.services import delivery, people
 from bot.services.feedback import COMMENT_LIMIT, NotAllowed, check_words, is_member
+from bot.services.typed_input import read_day
 from storage import audit, projects
 from storage import feedback as store
 from storage.models import (
@@ -97,11 +98,10 @@ class UpdateDraft:
 
 
 def parse_due(text: str | None, today: date) -> date:
-    """A typed date like 2026-12-01; not in the past."""
-    try:
-        due = date.fromisoformat((text or "").strip())
-    except ValueError as error:
-        raise ValueError("not a date") from error
+    """A typed date like 2026-12-01 (or ٢٠٢٦-١٢-٠١, 01/12/2026); not in the past."""
+    due = read_day(text)
+    if due is None:
+        raise ValueError("not a date")
     if due < today:
         raise ValueError("in the past")
     return due

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
-from babel.dates import format_datetime, format_time, get_day_names
+from babel.dates import format_time, get_day_names
 
-from bot.i18n import babel_locale
+from bot.i18n import babel_locale, local_day_and_time, reader_zone
 from bot.services import broadcasts, checkins
 from storage import projects
 from storage.models import CheckinSchedule
@@ -47,11 +46,7 @@ def describe(schedule: CheckinSchedule, timezone: str, locale: str) -> str:
         weekday=_weekday(schedule.weekday, locale),
         time=_clock(schedule.minute_of_day, locale),
     )
-    following = format_datetime(
-        schedule.next_run_at.astimezone(ZoneInfo(timezone)),
-        format="medium",
-        locale=babel_locale(locale),
-    )
+    following = local_day_and_time(schedule.next_run_at, reader_zone(timezone), locale)
     return _("{often}: {question} Next: {when}.").format(
         often=often, question=start_name(schedule.start), when=following
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiogram.types import CallbackQuery, Message
@@ -11,10 +10,9 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import broadcasts, checkins, people
+from bot.services.typed_input import read_clock
 from dialogs.states import CheckinSchedules
 from storage.types import utcnow
-
-TYPED_TIME = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
 
 
 def _session_and_actor(manager: DialogManager):
@@ -89,12 +87,12 @@ async def on_time_chosen(callback: CallbackQuery, _w: Any, manager: DialogManage
 
 
 async def on_time_typed(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    match = TYPED_TIME.match(message.text or "")
-    if match is None:
+    minute_of_day = read_clock(message.text)
+    if minute_of_day is None:
         await message.answer(_("Please type a time like 18:00, or tap a button."))
         manager.show_mode = ShowMode.SEND
         return
-    await _save(manager, int(match[1]) * 60 + int(match[2]), message.answer)
+    await _save(manager, minute_of_day, message.answer)
 
 
 async def on_stop_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, schedule_id: int):

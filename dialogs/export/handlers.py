@@ -4,7 +4,6 @@ may export: bot.services.exports does."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from bot.services import exports
 from bot.services.delivery import zone
+from bot.services.typed_input import find_days
 from dialogs.common import open_from_button
 from dialogs.export import making
 from dialogs.export.getters import DAYS, EVERYTHING, request_of
@@ -23,8 +23,6 @@ from dialogs.states import Export
 from storage import projects
 from storage.types import utcnow
 
-# A day as typed: 2026-03-31 or 2026-3-31, anywhere in the text ("2026-01-01 to 2026-03-31").
-TYPED_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 # Nothing is older than this: an earlier first day means "from the start".
 EARLIEST = date(2000, 1, 1)
 _refusal = making.refusal
@@ -100,10 +98,7 @@ async def on_days_typed(message: Message, _w: MessageInput, manager: DialogManag
     """A first and last day typed, like 2026-01-01 2026-03-31, in either order; one day alone
     means from that day to today. A last day after today counts as today."""
     typed = message.text if message.content_type == ContentType.TEXT else ""
-    try:
-        days = sorted(date(*map(int, found)) for found in TYPED_DAY.findall(typed or ""))
-    except ValueError:  # a day that does not exist, like 2026-02-30
-        days = []
+    days = sorted(find_days(typed) or [])  # none if a day does not exist, like 2026-02-30
     if len(days) not in (1, 2):
         await message.answer(
             _("Sorry, I could not read that. Please type two dates like 2026-01-01 2026-03-31.")

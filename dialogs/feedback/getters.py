@@ -7,9 +7,8 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram_dialog import DialogManager
-from babel.dates import format_date
 
-from bot.i18n import babel_locale
+from bot.i18n import local_day, reader_zone
 from bot.services import feedback
 from storage import projects
 
@@ -76,8 +75,9 @@ async def get_done(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
 # -- my feedback -----------------------------------------------------------------------------------
 
 
-def _day(answer, locale: str) -> str:
-    return format_date(answer.created_at, format="medium", locale=babel_locale(locale))
+def _day(answer, participant, locale: str) -> str:
+    """The day they said it, where they are (not the UTC day)."""
+    return local_day(answer.created_at, reader_zone(participant.timezone), locale)
 
 
 async def get_my_answers(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
@@ -85,7 +85,8 @@ async def get_my_answers(session, participant, locale: str, **_kw: Any) -> dict[
     items = [
         (
             answer.id,
-            f"{_day(answer, locale)} · {topic_label(answer.topic)} · {FACES[answer.rating]}",
+            f"{_day(answer, participant, locale)} · {topic_label(answer.topic)} · "
+            f"{FACES[answer.rating]}",
         )
         for answer in answers
     ]
@@ -110,7 +111,7 @@ async def get_my_answer(
     return {
         "gone": False,
         "found": True,
-        "day": _day(answer, locale),
+        "day": _day(answer, participant, locale),
         "topic": topic_label(answer.topic),
         "rating": rating_label(answer.rating),
         "text": answer.text or "",

@@ -6,9 +6,8 @@ from typing import Any
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
-from babel.dates import format_date
 
-from bot.i18n import LANGUAGE_NAMES, babel_locale
+from bot.i18n import LANGUAGE_NAMES, local_day, reader_zone
 from bot.services import people, privacy
 
 
@@ -51,6 +50,7 @@ async def on_forget_confirmed(callback: CallbackQuery, _w: Any, manager: DialogM
 async def send_my_data(message: Message, session, participant, locale: str) -> None:
     """/mydata: a readable summary, and a file with everything we hold about them."""
     held = await privacy.collect(session, participant)
+    zone = reader_zone(participant.timezone)
     summary = _(
         "This is what we keep about you.\n"
         "• Name: {name}\n"
@@ -62,7 +62,7 @@ async def send_my_data(message: Message, session, participant, locale: str) -> N
         name=participant.display_name or _("not given"),
         language=LANGUAGE_NAMES.get(participant.locale or locale, locale),
         teams=", ".join(held.projects) or _("none yet"),
-        agreed=format_date(participant.consented_at, format="long", locale=babel_locale(locale))
+        agreed=local_day(participant.consented_at, zone, locale, "long")
         if participant.consented_at
         else _("not yet"),
     )
