@@ -32,7 +32,7 @@ from dialogs.availability.dialog import availability_dialog
 from dialogs.broadcast.dialog import broadcast_dialog
 from dialogs.checkins.dialog import checkins_dialog
 from dialogs.commands import commands_router
-from dialogs.common import AnswerOnceMessageManager
+from dialogs.common import AnswerOnceMessageManager, add_language_switch
 from dialogs.contribution.dialog import contribution_dialog, log_activity_dialog
 from dialogs.export.dialog import export_dialog
 from dialogs.fallback import fallback_router
@@ -85,6 +85,7 @@ def dialogs_router() -> Router:
         my_meetings_dialog(),
         meetings_staff_dialog(),
     )
+    add_language_switch(router.sub_routers)  # the globe on every participant screen
     return router
 
 

@@ -1,5 +1,5 @@
-"""Telegram's command menu: per language, and per chat for staff, so participants never see
-staff commands."""
+"""Telegram's command menu: per language, and per chat in the language a person chose (with the
+staff commands for staff only, so participants never see them)."""
 
 from __future__ import annotations
 
@@ -57,20 +57,27 @@ async def set_bot_commands(bot: Bot, i18n: I18n) -> None:
         )
 
 
-async def refresh_staff_commands(
+async def refresh_chat_commands(
     bot: Bot, session: AsyncSession, participant: Participant | None, i18n: I18n
 ) -> None:
-    """A staff member's own chat also lists the staff commands, in their language."""
+    """A person's own chat lists the commands in the language they chose, which may not be
+    their phone's (a Welsh speaker with an English phone gets Welsh ones); a staff member's
+    also lists the staff commands. Someone who chose no language and is not staff gets the
+    menu for their phone's language (set for all private chats at start)."""
     if participant is None:
         return
     scope = BotCommandScopeChat(chat_id=participant.telegram_id)
     try:
-        if await people.staff_projects(session, participant):
+        staff = bool(await people.staff_projects(session, participant))
+        if staff or participant.locale:
+            pairs = PARTICIPANT_COMMANDS + STAFF_COMMANDS if staff else PARTICIPANT_COMMANDS
             locale = participant.locale or "en"
-            await bot.set_my_commands(
-                _commands(i18n, locale, PARTICIPANT_COMMANDS + STAFF_COMMANDS), scope=scope
-            )
+            await bot.set_my_commands(_commands(i18n, locale, pairs), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
     except TelegramAPIError as error:  # a menu is a convenience: never fail the update for it
-        log.warning("could not set staff commands: %s", type(error).__name__)
+        log.warning("could not set a chat's commands: %s", type(error).__name__)
+
+
+# Joining and /start call it by this name when a role may have changed.
+refresh_staff_commands = refresh_chat_commands

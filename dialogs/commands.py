@@ -121,7 +121,7 @@ def _requires_joining(state):
 
 
 async def on_language(message: Message, dialog_manager: DialogManager) -> None:
-    await _open(dialog_manager, MainMenu.language)
+    await dialog_manager.start(MainMenu.language, show_mode=ShowMode.SEND)  # on top: back there
 
 
 async def on_help(message: Message, dialog_manager: DialogManager) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import operator
 import re
+from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,13 +21,13 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import UnknownIntent
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Column, Select
-from aiogram_dialog.widgets.text import Format, Text
+from aiogram_dialog.widgets.kbd import Column, Group, Select, Start
+from aiogram_dialog.widgets.text import Const, Format, Text
 from babel.dates import format_time
 
 from bot.i18n import LANGUAGE_NAMES, babel_locale, fill, languages_in_order
 from bot.services.people import FREQUENCY_CHOICES, QUIET_HOURS_CHOICES
-from dialogs.states import MainMenu
+from dialogs.states import STAFF_STATE_GROUPS, MainMenu, Onboarding
 
 # Time zones offered as buttons besides the suggested one; any IANA name can also be typed.
 COMMON_TIMEZONES = (
@@ -205,3 +206,29 @@ async def open_from_button(manager: DialogManager, state: State, data: Any = Non
     was open is closed, and Back or Done from it lands on the menu, never on nothing."""
     await manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE)
     await manager.start(state, data=data, show_mode=ShowMode.SEND)
+
+
+# The globe on every participant screen: one tap opens the language choice on top of what is
+# open, and choosing (or Back) returns there, to the same step with the same answers so far.
+LANGUAGE_SWITCH = "language_switch"
+# Joining begins with its own language step; staff tools are reached by /language.
+_NO_LANGUAGE_SWITCH = (Onboarding, *STAFF_STATE_GROUPS)
+
+
+def language_switch() -> Start:
+    """Every language named in itself, after a globe: anyone finds theirs, whatever language
+    the screen is in. Never translated: a name is the same in every language."""
+    label = "🌐 " + " · ".join(LANGUAGE_NAMES.values())
+    return Start(Const(label), id=LANGUAGE_SWITCH, state=MainMenu.language)
+
+
+def add_language_switch(dialogs: Iterable[Any]) -> None:
+    """Put the globe last on every window of the participants' dialogs, in this one place, so
+    a new window gets it too. A window that places it itself (the main menu) keeps its own;
+    the language choice has none. Last, so no other button moves."""
+    for dialog in dialogs:
+        for state, window in getattr(dialog, "windows", {}).items():
+            if state.group in _NO_LANGUAGE_SWITCH or state == MainMenu.language:
+                continue
+            if window.keyboard.find(LANGUAGE_SWITCH) is None:
+                window.keyboard = Group(window.keyboard, language_switch())

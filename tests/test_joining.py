@@ -231,7 +231,7 @@ async def test_a_participant_who_paused_gets_no_broadcast_until_they_turn_messag
     lia = await join(emulator, 6020, language="Cymraeg")
     mo = await join(emulator, 6021)
     await settle(emulator, await lia.send_text("/pause"))
-    await settle(emulator, await lia.press(lia.buttons[-2]))  # "pause until I turn it on"
+    await settle(emulator, await lia.press(lia.buttons[-3]))  # "pause until I turn it on"
     async with running.app.sessions() as session:
         ids = [
             (await participants.get_by_telegram_id(session, telegram_id)).id

@@ -1,13 +1,17 @@
-"""The main menu every participant returns to, with help and the language choice."""
+"""The main menu every participant returns to, with help and the language choice.
+
+The language choice is this dialog's window opened on top of whatever is open (the globe on
+every participant screen, or /language): choosing, or Back, closes it and shows again the screen
+it was opened from, in the language now chosen."""
 
 from __future__ import annotations
 
 from aiogram_dialog import Dialog, Window
-from aiogram_dialog.widgets.kbd import Row, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
 
-from dialogs.common import I18nFormat, picker, unexpected_input
+from dialogs.common import I18nFormat, language_switch, picker, unexpected_input
 from dialogs.menu.getters import get_languages, get_main_menu
-from dialogs.menu.handlers import on_language_changed
+from dialogs.menu.handlers import on_language_back, on_language_changed
 from dialogs.states import (
     STAFF_WIDGET_PREFIX,
     GiveFeedback,
@@ -23,7 +27,6 @@ from dialogs.states import (
 )
 
 HELP = "help"
-LANGUAGE = "language"
 LANGUAGE_SELECT = "language_select"
 SETTINGS = "settings"
 PAUSE = "pause"
@@ -54,10 +57,8 @@ def menu_dialog() -> Dialog:
                     I18nFormat("My contribution"), id="my_contribution", state=MyContribution.main
                 ),
             ),
-            Row(
-                SwitchTo(I18nFormat("Help"), id=HELP, state=MainMenu.help),
-                SwitchTo(I18nFormat("Language"), id=LANGUAGE, state=MainMenu.language),
-            ),
+            SwitchTo(I18nFormat("Help"), id=HELP, state=MainMenu.help),
+            language_switch(),  # its own row: every language's name fits
             Row(
                 Start(I18nFormat("Settings"), id=SETTINGS, state=Settings.main),
                 Start(I18nFormat("Pause messages"), id=PAUSE, state=Pause.main),
@@ -93,7 +94,7 @@ def menu_dialog() -> Dialog:
         Window(
             I18nFormat("Your language is {language}. Choose a language."),
             picker(LANGUAGE_SELECT, "languages", on_language_changed),
-            back_to_menu(),
+            Button(I18nFormat("Back"), id=BACK, on_click=on_language_back),
             unexpected_input(),
             state=MainMenu.language,
             getter=get_languages,

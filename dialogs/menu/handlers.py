@@ -7,9 +7,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
-from bot.commands import refresh_staff_commands
+from bot.commands import refresh_chat_commands
 from bot.services import people
 from dialogs.states import MainMenu
+
+
+async def _back_to_where_they_were(manager: DialogManager) -> None:
+    """Close the language choice and show the screen under it (same step, same answers).
+    Opened with nothing under it (/language after a restart, say): the main menu."""
+    if len(manager.current_stack().intents) > 1:
+        await manager.done()
+    else:
+        await manager.switch_to(MainMenu.main)
 
 
 async def on_language_changed(
@@ -19,8 +28,14 @@ async def on_language_changed(
     try:
         await people.choose_language(data["session"], data["participant"], locale)
     except people.UnsupportedLanguage:
-        return
+        return  # a forged button: nothing changes and the choice stays
+    # From this very update on: the screen shown next, its getters and dates, all in it.
     I18n.get_current().current_locale = locale
-    await refresh_staff_commands(callback.bot, data["session"], data["participant"], data["i18n"])
+    data["locale"] = locale
+    await refresh_chat_commands(callback.bot, data["session"], data["participant"], data["i18n"])
     await callback.answer(_("Done. I will use this language from now on."))
-    await manager.switch_to(MainMenu.main)
+    await _back_to_where_they_were(manager)
+
+
+async def on_language_back(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    await _back_to_where_they_were(manager)
