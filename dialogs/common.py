@@ -94,9 +94,19 @@ def quiet_hours_items(locale: str) -> list[tuple[int, str]]:
     return items
 
 
-def timezone_label(zone: str, locale: str) -> str:
+def timezone_label(zone: str, locale: str, *, with_time: bool = True) -> str:
+    """A time zone as the reader names it: Babel's city in their language ("Llundain" for
+    Europe/London in Welsh), with the time there now so the right one is easy to spot."""
+    from babel.dates import get_timezone_location
+
+    try:
+        city = get_timezone_location(zone, locale=babel_locale(locale), return_city=True)
+    except (LookupError, ValueError):  # a zone Babel does not know: its own last part
+        city = zone.split("/")[-1].replace("_", " ")
+    if not with_time:
+        return city
     now = datetime.now(ZoneInfo(zone))
-    return f"{zone.split('/')[-1].replace('_', ' ')} ({clock(now.hour * 60 + now.minute, locale)})"
+    return f"{city} ({clock(now.hour * 60 + now.minute, locale)})"
 
 
 def timezone_items(suggested: str, locale: str) -> list[tuple[str, str]]:

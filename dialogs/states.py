@@ -148,6 +148,8 @@ class PollCreate(StatesGroup):
     deadline = State()
     audience = State()
     preview = State()
+    version_title = State()
+    version_place = State()
     published = State()
 
 

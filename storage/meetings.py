@@ -103,11 +103,15 @@ async def create_poll(
     slots: list[datetime],
     invitees: list[int],
     reminder_due_at: datetime | None,
+    source_locale: str | None = None,
+    versions: str = "{}",
 ) -> AvailabilityPoll:
     poll = AvailabilityPoll(
         project_id=project_id,
         title=title,
         place=place,
+        source_locale=source_locale,
+        versions=versions,
         duration_minutes=duration_minutes,
         deadline=deadline,
         audience=audience,

@@ -68,7 +68,7 @@ async def _make_poll(emulator, fay) -> tuple:
     assert "up to 200 characters" in fay.messages[-2].text
     await say(emulator, fay, "Planning day")
     await say(emulator, fay, "Room 4, Town Hall")
-    assert "Times are in Europe/London." in fay.last_message.text
+    assert "Times are in London." in fay.last_message.text  # the zone as Babel names it
     await _choose_day(emulator, fay, day)
     await say(emulator, fay, "25:00")
     assert "Please type a time like 18:30" in fay.messages[-2].text
@@ -99,8 +99,8 @@ async def test_a_poll_is_made_answered_in_each_zone_and_decided(emulator, story)
     # The same time, each in their own zone: 18:00 in London is 19:00 in Warsaw.
     await press(emulator, ann, "Choose times")
     await press(emulator, ola, tr("Choose times", "pl"))
-    assert "Times are in your time zone, Europe/London." in ann.last_message.text
-    assert "Europe/Warsaw" in ola.last_message.text
+    assert "Times are in your time zone, London." in ann.last_message.text
+    assert "Warszawa" in ola.last_message.text  # Europe/Warsaw, in Polish
     ann_slot = _label_containing(ann, "18:00–19:00")
     ola_slot = _label_containing(ola, "19:00–20:00")
     assert ann_slot.startswith("▫️") and ola_slot.startswith("▫️")

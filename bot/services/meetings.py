@@ -40,7 +40,8 @@ from babel.dates import format_skeleton, format_time, get_datetime_format
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import babel_locale
-from bot.services import delivery, people
+from bot.services import delivery, people, team_texts
+from bot.services.team_texts import place_for, title_for
 from bot.services.typed_input import read_clock
 from storage import audience, audit, participants, projects
 from storage import meetings as store
@@ -167,6 +168,10 @@ class PollDraft:
     duration_minutes: int = 60
     deadline: str | None = None
     audience: str = EVERYONE  # EVERYONE or a Role value
+    # The language the title and place are typed in, and versions in others:
+    # {locale: {"title": ..., "place": ...}} (a version without a place shows the original's).
+    source_locale: str | None = None
+    versions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_data(self) -> dict:
         return asdict(self)
@@ -314,6 +319,8 @@ async def publish(
         project_id=draft.project_id,
         title=draft.title,
         place=draft.place,
+        source_locale=draft.source_locale,
+        versions=team_texts.dump_versions(draft.versions),
         duration_minutes=draft.duration_minutes,
         deadline=deadline,
         audience=draft.audience,
@@ -387,7 +394,7 @@ def invitation_text(
         INVITATION,
         locale,
         team=project.name if project else "",
-        title=poll.title,
+        title=title_for(poll, locale),
         deadline=when_text(poll.deadline, tz, locale),
     )
 
@@ -400,7 +407,7 @@ def poll_reminder_text(
         POLL_REMINDER,
         locale,
         team=project.name if project else "",
-        title=poll.title,
+        title=title_for(poll, locale),
         deadline=when_text(poll.deadline, tz, locale),
     )
 
@@ -413,11 +420,11 @@ def meeting_text(
         translate,
         msgid,
         locale,
-        title=meeting.title,
+        title=title_for(meeting, locale),
         when=when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
     )
     if meeting.place and meeting.status != MeetingStatus.CANCELLED:
-        text += "\n" + _fill(translate, WHERE, locale, place=meeting.place)
+        text += "\n" + _fill(translate, WHERE, locale, place=place_for(meeting, locale))
     return text
 
 
@@ -702,6 +709,8 @@ async def decide(
             slot_id=slot.id,
             title=poll.title,
             place=poll.place,
+            source_locale=poll.source_locale,
+            versions=poll.versions,
             starts_at=slot.starts_at,
             duration_minutes=poll.duration_minutes,
             created_by=actor.id,
@@ -903,7 +912,7 @@ async def tell_staff_coming(
             msgid,
             locale,
             who=staff_label(person, lambda text: translate(text, locale)),
-            title=meeting.title,
+            title=title_for(meeting, locale),
             when=when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
         )
 
@@ -1039,7 +1048,7 @@ async def close_polls_past_deadline(
             now=now,
             project_id=poll.project_id,
             render=lambda locale, _tz, poll=poll: _fill(
-                translate, POLL_CLOSED, locale, title=poll.title
+                translate, POLL_CLOSED, locale, title=title_for(poll, locale)
             ),
             action=f"decide:{poll.id}",
         )

@@ -8,6 +8,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
 from bot.services import meetings
+from bot.services.team_texts import place_for, title_for
+from dialogs.common import timezone_label
 from storage import meetings as store
 from storage import projects
 from storage.models import AccessNeedKind, AnswerChoice
@@ -53,11 +55,11 @@ async def get_slots(
         for slot in await store.slots_of(session, poll.id)
     ]
     return {
-        "title": poll.title,
-        "place": poll.place,
+        "title": title_for(poll, locale),
+        "place": place_for(poll, locale),
         "has_place": bool(poll.place),
         "deadline": meetings.when_text(poll.deadline, tz, locale),
-        "zone": str(tz),
+        "zone": timezone_label(str(tz), locale, with_time=False),
         "slots": slots,
     }
 
@@ -92,4 +94,7 @@ async def get_closed(
     session, participant, locale: str, dialog_manager: DialogManager, **_kw: Any
 ) -> dict[str, Any]:
     poll, tz = await _poll_and_zone(session, participant, dialog_manager)
-    return {"title": poll.title, "deadline": meetings.when_text(poll.deadline, tz, locale)}
+    return {
+        "title": title_for(poll, locale),
+        "deadline": meetings.when_text(poll.deadline, tz, locale),
+    }

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram_dialog import DialogManager
 
 from bot.i18n import local_day, reader_zone
-from bot.services import feedback
+from bot.services import feedback, team_texts
 from storage import projects
 
 OTHER = "other"
@@ -41,18 +41,36 @@ async def get_projects(session, participant, **_kw: Any) -> dict[str, Any]:
     return {"projects": [(p.id, p.name) for p in found], "no_projects": not found}
 
 
-async def get_topics(session, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+async def topic_in_language(session, project_id: int | None, topic: str, locale: str) -> str:
+    """A topic as the reader sees it: their language's words for it, or the team's own."""
+    if not topic or project_id is None:
+        return topic_label(topic)
+    project = await projects.get_project(session, project_id)
+    texts = await projects.texts_of(session, project_id) if project else {}
+    return team_texts.topic_for(project, texts, topic, locale)
+
+
+async def get_topics(
+    session, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
     project = await projects.get_project(session, dialog_manager.dialog_data["project_id"])
-    topics = feedback.topics_of(project)
-    items = [(str(index), topic) for index, topic in enumerate(topics)]
+    texts = await projects.texts_of(session, project.id) if project else {}
+    # The button carries the topic's place; the answer keeps the team's own words for it.
+    topics = team_texts.topics_for(project, texts, locale)
+    items = [(str(index), shown) for index, (_topic, shown) in enumerate(topics)]
     items.append((OTHER, _("Something else")))
     return {"topics": items, "project": project.name if project else ""}
 
 
-async def get_rating(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+async def get_rating(
+    session, locale: str, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
     return {
         "ratings": rating_items(),
-        "topic": topic_label(dialog_manager.dialog_data.get("topic", "")),
+        "topic": await topic_in_language(
+            session, data.get("project_id"), data.get("topic", ""), locale
+        ),
     }
 
 
@@ -82,14 +100,13 @@ def _day(answer, participant, locale: str) -> str:
 
 async def get_my_answers(session, participant, locale: str, **_kw: Any) -> dict[str, Any]:
     answers = await feedback.own_answers(session, participant)
-    items = [
-        (
-            answer.id,
-            f"{_day(answer, participant, locale)} · {topic_label(answer.topic)} · "
-            f"{FACES[answer.rating]}",
-        )
-        for answer in answers
-    ]
+    items, shown = [], {}
+    for answer in answers:
+        key = (answer.project_id, answer.topic)
+        if key not in shown:  # one look-up per topic, not per answer
+            shown[key] = await topic_in_language(session, answer.project_id, answer.topic, locale)
+        day = _day(answer, participant, locale)
+        items.append((answer.id, f"{day} · {shown[key]} · {FACES[answer.rating]}"))
     return {"answers": items, "none": not items}
 
 
@@ -112,7 +129,7 @@ async def get_my_answer(
         "gone": False,
         "found": True,
         "day": _day(answer, participant, locale),
-        "topic": topic_label(answer.topic),
+        "topic": await topic_in_language(session, answer.project_id, answer.topic, locale),
         "rating": rating_label(answer.rating),
         "text": answer.text or "",
         "has_text": bool(answer.text),

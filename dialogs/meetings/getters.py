@@ -10,7 +10,9 @@ from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 
 from bot.services import meetings
+from bot.services.team_texts import place_for, title_for
 from dialogs.availability.getters import need_label
+from dialogs.common import timezone_label
 from storage import meetings as store
 from storage import projects
 from storage.models import MeetingStatus
@@ -30,7 +32,7 @@ async def get_my_meetings(session, participant, locale: str, **_kw: Any) -> dict
     for poll in await store.open_polls_for(session, participant.id, now):
         tz = await _zone(session, participant, poll.project_id)
         label = _("{title} (answer by {deadline})").format(
-            title=poll.title, deadline=meetings.when_text(poll.deadline, tz, locale)
+            title=title_for(poll, locale), deadline=meetings.when_text(poll.deadline, tz, locale)
         )
         polls.append((poll.id, label))
     lines = []
@@ -38,16 +40,16 @@ async def get_my_meetings(session, participant, locale: str, **_kw: Any) -> dict
     for meeting, notice in await store.upcoming_meetings_for(session, participant.id, now):
         tz = await _zone(session, participant, meeting.project_id)
         line = "• " + _("{title}: {when}").format(
-            title=meeting.title,
+            title=title_for(meeting, locale),
             when=meetings.when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
         )
-        if meeting.place:
-            line += "\n  " + _("Where: {place}").format(place=meeting.place)
+        if place_for(meeting, locale):
+            line += "\n  " + _("Where: {place}").format(place=place_for(meeting, locale))
         if notice.cant_come_at:
             line += "\n  " + _("You said you cannot come.")
-            toggle = _("I can come to {title} after all").format(title=meeting.title)
+            toggle = _("I can come to {title} after all").format(title=title_for(meeting, locale))
         else:
-            toggle = _("I can't come to {title}").format(title=meeting.title)
+            toggle = _("I can't come to {title}").format(title=title_for(meeting, locale))
         lines.append(line)
         toggles.append((f"{meeting.id}:{int(bool(notice.cant_come_at))}", toggle))
     unnamed = not meetings.shown_name(participant)
@@ -88,11 +90,11 @@ async def get_staff_list(
             if meetings.is_open(poll, now)
             else _("closed")
         )
-        polls.append((poll.id, f"{poll.title} ({state})"))
+        polls.append((poll.id, f"{title_for(poll, locale)} ({state})"))
     found = []
     for meeting in await meetings.meetings_for_staff(session, participant, now):
         tz = await _zone(session, participant, meeting.project_id)
-        label = f"{meeting.title}: {meetings.when_text(meeting.starts_at, tz, locale)}"
+        label = f"{title_for(meeting, locale)}: {meetings.when_text(meeting.starts_at, tz, locale)}"
         if meeting.status == MeetingStatus.CANCELLED:
             label += " " + _("(cancelled)")
         found.append((meeting.id, label))
@@ -132,7 +134,7 @@ async def get_poll(session, participant, locale: str, dialog_manager: DialogMana
         needs.append(f"{line} ({named})" if named else line)
     needs += [f"  “{note}”" for note in summary.notes]
     return {
-        "title": poll.title,
+        "title": title_for(poll, locale),
         "state": (
             _("Answers close on {deadline}.").format(
                 deadline=meetings.when_text(poll.deadline, tz, locale)
@@ -162,7 +164,7 @@ async def get_decide(session, participant, locale: str, dialog_manager: DialogMa
     told = len(await store.available_for_slot(session, slot.id))
     return {
         "when": meetings.when_text(slot.starts_at, tz, locale, poll.duration_minutes),
-        "title": poll.title,
+        "title": title_for(poll, locale),
         "count": ngettext(
             "We will tell {count} person who said yes or if need be.",
             "We will tell {count} people who said yes or if need be.",
@@ -187,10 +189,10 @@ async def get_meeting(session, participant, locale: str, dialog_manager: DialogM
     came = sum(1 for p in concerned if p.attended)
     scheduled = meeting.status == MeetingStatus.SCHEDULED
     return {
-        "title": meeting.title,
+        "title": title_for(meeting, locale),
         "when": meetings.when_text(meeting.starts_at, tz, locale, meeting.duration_minutes),
-        "place": meeting.place,
-        "has_place": bool(meeting.place),
+        "place": place_for(meeting, locale),
+        "has_place": bool(place_for(meeting, locale)),
         "cancelled": not scheduled,
         "told": ngettext(
             "{count} person was told the time.", "{count} people were told the time.", len(told)
@@ -214,7 +216,8 @@ async def get_move(session, participant, locale: str, dialog_manager: DialogMana
             if slot.starts_at > now and slot.starts_at != meeting.starts_at:
                 when = meetings.when_text(slot.starts_at, tz, locale, meeting.duration_minutes)
                 others.append((slot.starts_at.isoformat(), when))
-    return {"zone": project.timezone if project else "Europe/London", "others": others}
+    zone = timezone_label(project.timezone if project else "Europe/London", locale, with_time=False)
+    return {"zone": zone, "others": others}
 
 
 async def get_cancel(session, participant, locale: str, dialog_manager: DialogManager, **_kw):
@@ -222,7 +225,7 @@ async def get_cancel(session, participant, locale: str, dialog_manager: DialogMa
     tz = await _zone(session, participant, meeting.project_id)
     told = len(await store.notices_of(session, meeting.id))
     return {
-        "title": meeting.title,
+        "title": title_for(meeting, locale),
         "when": meetings.when_text(meeting.starts_at, tz, locale),
         "count": ngettext(
             "We will tell the {count} person who was told the time.",
@@ -232,11 +235,11 @@ async def get_cancel(session, participant, locale: str, dialog_manager: DialogMa
     }
 
 
-async def get_attendance(session, participant, dialog_manager: DialogManager, **_kw):
+async def get_attendance(session, participant, locale: str, dialog_manager: DialogManager, **_kw):
     meeting = await _meeting(session, participant, dialog_manager)
     people = await meetings.meeting_people(session, participant, meeting.id)
     return {
-        "title": meeting.title,
+        "title": title_for(meeting, locale),
         "people": [
             (
                 p.participant_id,

@@ -4,6 +4,7 @@ from typing import Any
 
 from aiogram_dialog import DialogManager
 
+from bot.services import team_texts
 from dialogs.common import (
     frequency_items,
     language_items,
@@ -23,10 +24,14 @@ async def _project(dialog_manager: DialogManager, session):
     return await projects.get_project(session, project_id) if project_id else None
 
 
-async def get_ground_rules(dialog_manager: DialogManager, session, **_kwargs: Any):
+async def get_ground_rules(dialog_manager: DialogManager, session, locale: str, **_kwargs: Any):
+    """The team's rules in the joiner's language, or else as the team wrote them."""
     project = await _project(dialog_manager, session)
-    rules = project.ground_rules.strip() if project else ""
-    return {"rules": "\n".join(f"• {line.strip()}" for line in rules.splitlines() if line.strip())}
+    if project is None:
+        return {"rules": ""}
+    texts = await projects.texts_of(session, project.id)
+    rules = team_texts.rules_for(project, texts, locale)
+    return {"rules": "\n".join(f"• {line}" for line in rules)}
 
 
 async def get_frequency(**_kwargs: Any) -> dict[str, Any]:

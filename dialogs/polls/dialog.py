@@ -1,12 +1,13 @@
 """Find a meeting time (facilitators): the team, a title, the place or an online link, 2 to 10
 times (a day on the calendar, then a time, in the team's time zone), how long, a deadline for
-answers, who is asked, a preview as people will see it, then send. Every step has Back."""
+answers, who is asked, a preview as people will see it (with the title and place written in
+other languages if the facilitator wants), then send. Every step has Back."""
 
 from __future__ import annotations
 
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import I18nFormat, button_number, picker, unexpected_input
@@ -22,6 +23,7 @@ REMOVE_SLOT = "poll_remove_slot"
 DURATION = "poll_duration"
 DEADLINE = "poll_deadline"
 AUDIENCE = "poll_audience"
+VERSION = "poll_version"
 
 
 def poll_create_dialog() -> Dialog:
@@ -135,13 +137,55 @@ def poll_create_dialog() -> Dialog:
             I18nFormat("Above is the message people get. Its button shows them these times:"),
             Format("{slots}"),
             I18nFormat("Each person sees the times in their own time zone and language."),
+            Format("{languages}"),
+            I18nFormat(
+                "You can write the title and place in each language people read.", when="can_add"
+            ),
             I18nFormat("We will ask {who}: {count}. Send it now?", when="somebody"),
             I18nFormat("Nobody would be asked. Please go back and choose again.", when="nobody"),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id=VERSION,
+                    item_id_getter=lambda item: item[0],
+                    items="version_buttons",
+                    on_click=handlers.on_version_chosen,
+                )
+            ),
             Button(I18nFormat("Send"), id="publish", on_click=handlers.on_publish, when="somebody"),
             SwitchTo(I18nFormat("Back"), id="preview_back", state=PollCreate.audience),
             unexpected_input(),
             state=PollCreate.preview,
             getter=getters.get_preview,
+        ),
+        Window(
+            I18nFormat("Type the title in {language}."),
+            I18nFormat("The original:"),
+            Format("{original}"),
+            I18nFormat("Now: {title}", when="has_title"),
+            MessageInput(handlers.on_version_title),
+            Button(
+                I18nFormat("Remove this version"),
+                id="remove_version",
+                on_click=handlers.on_version_removed,
+                when="has_version",
+            ),
+            SwitchTo(I18nFormat("Back"), id="version_back", state=PollCreate.preview),
+            state=PollCreate.version_title,
+            getter=getters.get_version,
+        ),
+        Window(
+            I18nFormat("Type the place in {language}, or tap Same place."),
+            I18nFormat("The original:"),
+            Format("{original_place}"),
+            I18nFormat("Now: {place}", when="has_place"),
+            MessageInput(handlers.on_version_place),
+            Button(
+                I18nFormat("Same place"), id="same_place", on_click=handlers.on_version_same_place
+            ),
+            SwitchTo(I18nFormat("Back"), id="version_place_back", state=PollCreate.version_title),
+            state=PollCreate.version_place,
+            getter=getters.get_version,
         ),
         Window(
             Format("{summary}"),

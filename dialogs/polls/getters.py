@@ -10,17 +10,22 @@ from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from babel.dates import format_date
 
-from bot.i18n import babel_locale
-from bot.services import meetings
+from bot.i18n import LANGUAGE_NAMES, babel_locale
+from bot.services import meetings, team_texts
+from bot.services.broadcasts import VersionState
 from bot.services.delivery import zone
 from bot.services.meetings import EVERYONE, PollDraft
-from dialogs.common import clock
+from dialogs.common import clock, timezone_label
 from storage import audience, projects
 from storage.models import Project, Role
 from storage.types import utcnow
 
 # Start times offered as buttons (minutes after midnight); any other time can be typed.
 TIME_CHOICES = (9 * 60, 10 * 60, 11 * 60, 13 * 60, 14 * 60, 16 * 60, 17 * 60, 18 * 60, 19 * 60)
+
+
+def language_name(locale: str) -> str:
+    return LANGUAGE_NAMES.get(locale, locale)
 
 
 def draft_of(manager: DialogManager) -> PollDraft:
@@ -72,7 +77,7 @@ async def get_day(locale: str, dialog_manager: DialogManager, **_kw: Any) -> dic
     timezone = project.timezone if project else "Europe/London"
     return {
         "calendar_zone": timezone,
-        "zone": timezone,
+        "zone": timezone_label(timezone, locale, with_time=False),
         "count": len(draft.slots),
         "most": meetings.MAX_SLOTS,
         "has_slots": bool(draft.slots),
@@ -84,7 +89,9 @@ async def get_time(locale: str, dialog_manager: DialogManager, **_kw: Any) -> di
     day = datetime.fromisoformat(dialog_manager.dialog_data["day"]).date()
     return {
         "day": format_date(day, "full", locale=babel_locale(locale)),
-        "zone": project.timezone if project else "Europe/London",
+        "zone": timezone_label(
+            project.timezone if project else "Europe/London", locale, with_time=False
+        ),
         "times": [(str(minutes), clock(minutes, locale)) for minutes in TIME_CHOICES],
     }
 
@@ -120,7 +127,7 @@ async def get_deadline(locale: str, dialog_manager: DialogManager, **_kw: Any) -
     tz = zone(timezone, "Europe/London")
     choices = deadline_options(draft, timezone, utcnow())
     return {
-        "zone": timezone,
+        "zone": timezone_label(timezone, locale, with_time=False),
         "deadlines": [
             (moment.isoformat(), meetings.when_text(moment, tz, locale)) for moment in choices
         ],
@@ -160,6 +167,8 @@ async def get_preview(
         for pid in await audience.member_ids(session, meetings.audience_query(draft))
         if pid != participant.id
     ]
+    by_language = await audience.count_by_language(session, meetings.audience_query(draft))
+    lines, buttons = version_lines(draft, by_language, locale)
     return {
         "slots": "\n".join(
             slot_lines(draft, project.timezone if project else "Europe/London", locale)
@@ -168,6 +177,59 @@ async def get_preview(
         "count": len(asked),
         "somebody": bool(asked),
         "nobody": not asked,
+        "languages": "\n".join(lines),
+        "version_buttons": buttons,
+        "can_add": bool(buttons),
+    }
+
+
+def version_lines(
+    draft: PollDraft, by_language: dict[str, int], locale: str
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Which languages get their own title and place, and which get the original instead
+    (as the broadcast screen says it), with a button to write or change each version."""
+    source = draft.source_locale or locale
+    original = language_name(source)
+    lines, buttons = [], []
+    for line in team_texts.language_lines(source, set(draft.versions), by_language):
+        name = language_name(line.locale)
+        if line.state == VersionState.ORIGINAL:
+            text = ngettext(
+                "{language}: {count} person. This is the original.",
+                "{language}: {count} people. This is the original.",
+                line.people,
+            )
+        elif line.state == VersionState.OWN:
+            text = ngettext(
+                "{language}: {count} person will get their own version.",
+                "{language}: {count} people will get their own version.",
+                line.people,
+            )
+            buttons.append((line.locale, _("Change the {language} version").format(language=name)))
+        else:
+            text = ngettext(
+                "{language}: {count} person will get the {original} original.",
+                "{language}: {count} people will get the {original} original.",
+                line.people,
+            )
+            buttons.append((line.locale, _("Write the {language} version").format(language=name)))
+        lines.append("• " + text.format(language=name, count=line.people, original=original))
+    return lines, buttons
+
+
+async def get_version(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+    draft = draft_of(dialog_manager)
+    code = dialog_manager.dialog_data.get("version_locale", "")
+    version = draft.versions.get(code, {})
+    return {
+        "language": language_name(code),
+        "original": draft.title,
+        "original_place": draft.place,
+        "has_version": bool(version),
+        "title": version.get(team_texts.TITLE, ""),
+        "has_title": bool(version.get(team_texts.TITLE)),
+        "place": version.get(team_texts.PLACE, ""),
+        "has_place": bool(version.get(team_texts.PLACE)),
     }
 
 

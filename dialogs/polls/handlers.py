@@ -12,7 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 
-from bot.services import broadcasts, meetings, people
+from bot.config import SUPPORTED_LOCALES
+from bot.services import broadcasts, meetings, people, team_texts
 from bot.services.delivery import zone
 from bot.services.meetings import EVERYONE, PollDraft, SlotProblem
 from dialogs.polls.getters import draft_of, project_of
@@ -49,7 +50,8 @@ async def on_start(_data: Any, manager: DialogManager) -> None:
     data = manager.middleware_data
     found = await meetings.staff_projects(data["session"], data["participant"])
     if len(found) == 1:
-        manager.dialog_data.update(draft=PollDraft(found[0].id).to_data(), single_project=True)
+        draft = PollDraft(found[0].id, source_locale=data["locale"])
+        manager.dialog_data.update(draft=draft.to_data(), single_project=True)
         await manager.switch_to(PollCreate.title)
 
 
@@ -57,7 +59,7 @@ async def on_project(_c: CallbackQuery, _w: Any, manager: DialogManager, project
     data = manager.middleware_data
     if not await people.is_staff_in(data["session"], data["participant"], project_id):
         return  # the staff guard refuses forged buttons first; the rule is held twice
-    manager.dialog_data["draft"] = PollDraft(project_id).to_data()
+    manager.dialog_data["draft"] = PollDraft(project_id, source_locale=data["locale"]).to_data()
     await manager.switch_to(PollCreate.title)
 
 
@@ -88,6 +90,11 @@ async def on_title(message: Message, _w: MessageInput, manager: DialogManager) -
     if title is None:
         return
     draft = draft_of(manager)
+    if draft.versions and title != draft.title:
+        await message.answer(
+            _("Your other language versions were removed. Please write them again.")
+        )
+        draft.versions = {}  # versions of the old title would say something else now
     draft.title = title
     _save(manager, draft)
     await manager.switch_to(PollCreate.place, show_mode=ShowMode.SEND)
@@ -98,6 +105,9 @@ async def on_place(message: Message, _w: MessageInput, manager: DialogManager) -
     if place is None:
         return
     draft = draft_of(manager)
+    if place != draft.place:
+        for version in draft.versions.values():
+            version.pop(team_texts.PLACE, None)  # a new place: the old one's versions are wrong
     draft.place = place
     _save(manager, draft)
     await manager.switch_to(_after_place(draft), show_mode=ShowMode.SEND)
@@ -228,17 +238,77 @@ async def on_audience(callback: CallbackQuery, _w: Any, manager: DialogManager, 
     await manager.switch_to(PollCreate.preview, show_mode=ShowMode.SEND)
 
 
-async def send_preview(callback: CallbackQuery, manager: DialogManager) -> None:
-    """The invitation as people reading the facilitator's language will get it."""
+async def send_preview(
+    event: CallbackQuery | Message, manager: DialogManager, locale: str | None = None
+) -> None:
+    """The invitation as people reading `locale` (the facilitator's language) will get it."""
     draft = draft_of(manager)
     project = await project_of(manager)
-    locale = manager.middleware_data["locale"]
+    locale = locale or manager.middleware_data["locale"]
     tz = zone(project.timezone if project else None, "Europe/London")
     stand_in = meetings.AvailabilityPoll(
-        project_id=draft.project_id, title=draft.title, deadline=draft.deadline_time
+        project_id=draft.project_id,
+        title=draft.title,
+        place=draft.place,
+        deadline=draft.deadline_time,
+        versions=team_texts.dump_versions(draft.versions),
     )
     text = meetings.invitation_text(stand_in, project, translator(manager), locale, tz)
-    await callback.message.answer(text)
+    message = event.message if isinstance(event, CallbackQuery) else event
+    await message.answer(text)
+
+
+# -- the title and place in other languages ------------------------------------------------------
+
+
+async def on_version_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, code: str) -> None:
+    if code in SUPPORTED_LOCALES and code != draft_of(manager).source_locale:
+        manager.dialog_data["version_locale"] = code
+        await manager.switch_to(PollCreate.version_title)
+
+
+async def on_version_title(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    title = await _typed(message, manager, meetings.TITLE_MAX_LENGTH)
+    if title is None:
+        return
+    draft = draft_of(manager)
+    code = manager.dialog_data["version_locale"]
+    draft.versions.setdefault(code, {})[team_texts.TITLE] = title
+    _save(manager, draft)
+    if draft.place:
+        await manager.switch_to(PollCreate.version_place, show_mode=ShowMode.SEND)
+    else:
+        await _version_done(message, manager)
+
+
+async def on_version_place(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    place = await _typed(message, manager, meetings.PLACE_MAX_LENGTH)
+    if place is None:
+        return
+    draft = draft_of(manager)
+    draft.versions.setdefault(manager.dialog_data["version_locale"], {})[team_texts.PLACE] = place
+    _save(manager, draft)
+    await _version_done(message, manager)
+
+
+async def on_version_same_place(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    draft = draft_of(manager)
+    draft.versions.get(manager.dialog_data["version_locale"], {}).pop(team_texts.PLACE, None)
+    _save(manager, draft)
+    await _version_done(callback, manager)
+
+
+async def on_version_removed(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    draft = draft_of(manager)
+    draft.versions.pop(manager.dialog_data["version_locale"], None)
+    _save(manager, draft)
+    await manager.switch_to(PollCreate.preview)
+
+
+async def _version_done(event: CallbackQuery | Message, manager: DialogManager) -> None:
+    """The invitation as that language's readers get it, then the preview window below."""
+    await send_preview(event, manager, manager.dialog_data["version_locale"])
+    await manager.switch_to(PollCreate.preview, show_mode=ShowMode.SEND)
 
 
 # -- publishing ------------------------------------------------------------------------------------
