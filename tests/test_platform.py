@@ -156,7 +156,7 @@ async def test_a_dialog_survives_a_restart_on_postgresql_and_redis(emulator, sta
 def test_coproduce_chat_reaches_the_main_menu_in_each_language(code, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--language", code],
-        input="1\n" * 9 + "/quit\n",
+        input="#1\n" * 10 + "/quit\n",  # join the demo team: the first button on each screen
         capture_output=True,
         text=True,
         timeout=90,
@@ -166,13 +166,13 @@ def test_coproduce_chat_reaches_the_main_menu_in_each_language(code, tmp_path):
     assert result.returncode == 0, result.stderr
     menu = create_i18n().gettext(MENU, locale=code)
     assert f"bot> {menu}" in result.stdout, result.stdout
-    assert "[1]" in result.stdout.split(menu)[-1]  # its buttons are numbered
+    assert "[#1]" in result.stdout.split(menu)[-1]  # its buttons are numbered
 
 
 def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--as", "facilitator"],
-        input="1\n" * 9 + "11\n/quit\n",
+        input="#1\n" * 10 + "#11\n/quit\n",
         capture_output=True,
         text=True,
         timeout=90,
@@ -180,7 +180,8 @@ def test_coproduce_chat_as_a_facilitator_opens_team_tools(tmp_path):
         env={**os.environ, "PYTHONPATH": os.getcwd(), "LOG_LEVEL": "WARNING"},
     )
     assert result.returncode == 0, result.stderr
-    assert "Demo team: 1 person (English: 1)" in result.stdout
+    # You, and the four simulated people who joined before you.
+    assert "Demo team: 5 people (العربية: 1, Cymraeg: 1, English: 2, Polski: 1)" in result.stdout
 
 
 async def test_someone_whose_staff_role_ended_is_taken_home_and_can_still_forget(
