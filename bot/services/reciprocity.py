@@ -544,17 +544,15 @@ async def tell_staff_of_request(
     project = await projects.get_project(session, offer.project_id)
     default = project.default_locale if project else "en"
     texts = await store.texts_of(session, offer.id)
-    locales = {person.locale or default for person in recipients} | {default}
     return await delivery.enqueue_message(
         session,
         kind=OutboxKind.NUDGE,
         recipients=[person.id for person in recipients],
         now=now,
         source_locale=default,
-        texts={
-            locale: words(title_in(texts, locale, offer.source_locale), locale)
-            for locale in sorted(locales)
-        },
+        texts=delivery.every_language(
+            lambda code: words(title_in(texts, code, offer.source_locale), code)
+        ),
         project_id=offer.project_id,
         action=action,
         expires_at=now + STAFF_NUDGE_LIFETIME,
