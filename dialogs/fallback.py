@@ -16,6 +16,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from dialogs.commands import show_home
+from dialogs.common import menu_button
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ async def on_error(event: ErrorEvent, dialog_manager: DialogManager, participant
         user = getattr(event.update.event, "from_user", None)
         if user is not None:  # a private chat's id is the person's id, for messages and buttons
             await event.update.bot.send_message(
-                user.id, _("Sorry, something went wrong. Please type /start.")
+                user.id,
+                _("Sorry, something went wrong. Please type /start."),
+                reply_markup=menu_button(),  # one tap tries the menu again
             )
 
 

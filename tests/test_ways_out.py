@@ -228,3 +228,28 @@ async def test_a_finished_export_ends_with_a_way_to_the_menu(emulator, start_bot
     assert gwen.last_message.message_id == done.message_id
     await press(emulator, gwen, tr("Main menu", LOCALE))
     assert tr("Main menu. What would you like to do?", LOCALE) in gwen.last_message.text
+
+
+async def test_when_even_the_menu_fails_the_last_word_has_a_button_to_try_it_again(
+    emulator, start_bot, monkeypatch
+):
+    """An error, then the menu itself fails: the plain "something went wrong" answer comes with
+    a Main menu button, and the next tap brings the menu (Arabic)."""
+    import dialogs.commands
+    import dialogs.fallback
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("a failure for the story")
+
+    running = await start_bot()
+    _project_id, code = await make_team(running.app)
+    hala = await join(emulator, 8300, code=code, language="العربية", language_code="ar")
+    monkeypatch.setattr(dialogs.commands, "on_help", broken)
+    monkeypatch.setattr(dialogs.fallback, "show_home", broken)
+    await running.stop()
+    await start_bot()  # routers are built at start: this one has the broken pieces
+    await say(emulator, hala, "/help")
+    assert hala.last_message.text == tr("Sorry, something went wrong. Please type /start.", "ar")
+    assert hala.last_message.labels == [tr("Main menu", "ar")]
+    await press(emulator, hala, tr("Main menu", "ar"))
+    assert tr("Main menu. What would you like to do?", "ar") in hala.last_message.text
