@@ -164,7 +164,7 @@ async def test_a_scheduled_broadcast_waits_for_its_time(emulator, start_bot):
     assert "Sorry, I could not read that." in fay.messages[-2].text
     await say(emulator, fay, f"{day:%Y-%m-%d} 18:00")
     question = fay.last_message.text
-    assert f"{day.day} " in question and "18:00 (Europe/London) to 2 people" in question
+    assert f"{day.day} " in question and "18:00 (London) to 2 people" in question
     await press(emulator, fay, "Yes, send it")
     assert "Your message will go out on" in fay.last_message.text
 

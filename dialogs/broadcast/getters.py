@@ -16,7 +16,7 @@ from bot.i18n import LANGUAGE_NAMES, babel_locale
 from bot.services import broadcasts
 from bot.services.broadcasts import Draft, VersionState
 from bot.services.delivery import delivery_progress, delivery_report, zone
-from dialogs.common import clock
+from dialogs.common import clock, timezone_label
 from storage import audience, projects
 from storage.models import Role
 from storage.types import utcnow
@@ -42,7 +42,8 @@ def moment(when: datetime, timezone: str, locale: str) -> str:
     day = format_skeleton("yMMMEd", when, tzinfo=tz, locale=babel)
     time_of_day = format_time(when, "short", tzinfo=tz, locale=babel)
     shown = get_datetime_format("medium", locale=babel).format(time_of_day, day)
-    return f"{shown} ({timezone})"
+    city = timezone_label(getattr(tz, "key", "Europe/London"), locale, with_time=False)
+    return f"{shown} ({city})"
 
 
 def role_name(role: Role) -> str:
