@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from storage.models import AuditEntry, CheckinSchedule
-from tests.conftest import join, make_staff, make_team, press, settle
+from tests.conftest import join, make_staff, make_team, press, settle, tr
 
 
 async def _schedules(app) -> list[CheckinSchedule]:
@@ -82,3 +82,36 @@ async def test_a_participant_cannot_open_the_check_in_screens(emulator, start_bo
     answer = emulator.callback_answer(update["callback_query"]["id"])
     assert answer is not None and "not available to you" in answer["text"]
     assert sam.last_message.text == menu.text
+
+
+async def test_a_second_check_in_of_a_kind_takes_the_place_of_the_first_in_welsh(
+    emulator, start_bot
+):
+    """Two of a kind would send everyone each check-in twice (as `coproduce checkin` refuses)."""
+    running = await start_bot()
+    project_id, _code = await make_team(running.app, "Recovery college")
+    await make_staff(running.app, 6300, project_id)
+    fay = await join(emulator, 6300, language="Cymraeg")
+    for day in ("Dydd Mawrth", "Dydd Iau"):  # Tuesday, Thursday: Babel's Welsh day names
+        await press(emulator, fay, tr("Team tools", "cy"), tr("Regular check-ins", "cy"))
+        await press(
+            emulator,
+            fay,
+            tr("Add a check-in", "cy"),
+            tr("How are things going? (three answers)", "cy"),
+            tr("Every week", "cy"),
+            day,
+        )
+        await settle(emulator, await fay.send_text("18:00"))
+        await press(emulator, fay, tr("Back", "cy"))
+        await press(emulator, fay, tr("Back", "cy"))
+
+    replaced = "Saved. It takes the place of the last one like it. Nobody gets it twice."
+    assert any(tr(replaced, "cy") == m.text for m in fay.messages)
+    running_now = [s for s in await _schedules(running.app) if s.active]
+    assert len(running_now) == 1
+    local = running_now[0].next_run_at.astimezone(ZoneInfo("Europe/London"))
+    assert local.weekday() == 3  # the Thursday one
+    async with running.app.sessions() as session:
+        actions = (await session.execute(select(AuditEntry.action))).scalars().all()
+    assert "checkin.replaced" in actions

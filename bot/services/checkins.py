@@ -3,6 +3,7 @@ stop one, and each change is audited. When they run is decided in bot/services/d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -42,11 +43,19 @@ async def add(
     weekday: int,
     minute_of_day: int,
     now: datetime,
-) -> CheckinSchedule:
-    """Start a check-in every `every_weeks` weeks on `weekday` at a time in the project's zone."""
+) -> Added:
+    """Start a check-in every `every_weeks` weeks on `weekday` at a time in the project's zone.
+    One of the same kind already running is stopped in the same transaction: two would send
+    everyone each check-in twice. `replaced` on the result says whether one was."""
     await _check_staff(session, actor, project_id)
     if every_weeks not in EVERY_WEEKS_CHOICES:
         raise ValueError("every 1, 2 or 4 weeks")
+    earlier = await same_kind(session, project_id, start)
+    for schedule in earlier:
+        await outbox.stop_checkin_schedule(session, project_id, schedule.id)
+        await audit.record(
+            session, "checkin.replaced", actor_id=actor.id, project_id=project_id, detail=start
+        )
     project = await projects.get_project(session, project_id)
     schedule = await delivery.add_checkin_schedule(
         session,
@@ -62,7 +71,13 @@ async def add(
     await audit.record(
         session, "checkin.added", actor_id=actor.id, project_id=project_id, detail=start
     )
-    return schedule
+    return Added(schedule, replaced=bool(earlier))
+
+
+@dataclass(frozen=True)
+class Added:
+    schedule: CheckinSchedule
+    replaced: bool
 
 
 async def stop(

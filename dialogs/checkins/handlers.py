@@ -66,7 +66,7 @@ async def _save(manager: DialogManager, minute_of_day: int, answer) -> None:
     if not all(key in data for key in ("project_id", "start", "every_weeks", "weekday")):
         await manager.switch_to(CheckinSchedules.list)
         return
-    await checkins.add(
+    added = await checkins.add(
         session,
         actor,
         project_id=data["project_id"],
@@ -76,7 +76,10 @@ async def _save(manager: DialogManager, minute_of_day: int, answer) -> None:
         minute_of_day=minute_of_day,
         now=utcnow(),
     )
-    await answer(_("Saved. The team will get this check-in from now on."))
+    if added.replaced:
+        await answer(_("Saved. It takes the place of the last one like it. Nobody gets it twice."))
+    else:
+        await answer(_("Saved. The team will get this check-in from now on."))
     manager.show_mode = ShowMode.SEND
     await manager.switch_to(CheckinSchedules.list)
 
