@@ -49,6 +49,7 @@ from dialogs.review.dialog import review_dialog
 from dialogs.rewards.dialog import rewards_dialog
 from dialogs.settings.dialog import settings_dialog
 from dialogs.team.dialog import team_dialog
+from dialogs.team_texts.dialog import team_texts_dialog
 from dialogs.wedid.dialog import editor_dialog, updates_dialog
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.fsm import SQLStorage
@@ -67,6 +68,7 @@ def dialogs_router() -> Router:
         pause_dialog(),
         forget_dialog(),
         team_dialog(),
+        team_texts_dialog(),
         broadcast_dialog(),
         checkins_dialog(),
         feedback_dialog(),

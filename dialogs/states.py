@@ -46,6 +46,20 @@ class TeamTools(StatesGroup):
     invite = State()
 
 
+class TeamTexts(StatesGroup):
+    """Staff: the team's ground rules and feedback topics, and their versions per language."""
+
+    project = State()
+    overview = State()
+    rules = State()
+    rules_text = State()
+    topic = State()
+    topic_add = State()
+    topic_rename = State()
+    topic_version = State()
+    topic_remove = State()
+
+
 class Broadcast(StatesGroup):
     project = State()
     audience = State()
@@ -242,6 +256,7 @@ class Export(StatesGroup):
 # Dialogs only facilitators and coordinators may use: the staff guard checks every update in them.
 STAFF_STATE_GROUPS = (
     TeamTools,
+    TeamTexts,
     Export,
     Broadcast,
     CheckinSchedules,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Membership, Participant, Project, ProjectText, Role
+from storage.models import Feedback, Membership, Participant, Project, ProjectText, Role
 
 
 async def create_project(
@@ -110,3 +110,15 @@ async def text_version(session: AsyncSession, project_id: int, locale: str) -> P
 async def save_text_version(session: AsyncSession, version: ProjectText) -> None:
     session.add(version)
     await session.flush()
+
+
+async def rename_feedback_topic(session: AsyncSession, project_id: int, old: str, new: str) -> int:
+    """The team's answers on a topic take its new words: how many did."""
+    result = await session.execute(
+        update(Feedback)
+        .where(Feedback.project_id == project_id, Feedback.topic == old)
+        .values(topic=new)
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.flush()
+    return result.rowcount or 0

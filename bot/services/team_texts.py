@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
+from bot.services import people
 from bot.services.broadcasts import VersionState
-from bot.services.feedback import topics_of
-from storage import projects
-from storage.models import AvailabilityPoll, Meeting, Project, ProjectText
+from bot.services.feedback import NotAllowed, check_words, topics_of
+from storage import audit, projects
+from storage.models import AvailabilityPoll, Meeting, Participant, Project, ProjectText
 
 TITLE = "title"
 PLACE = "place"
@@ -180,3 +181,144 @@ async def set_topic(
     topics[topic] = words.strip()
     version.feedback_topics = dump_topics(topics)
     await projects.save_text_version(session, version)
+
+
+# -- facilitators change the texts (Team tools) ----------------------------------------------------
+# Every change is audited by what changed and in which language, never by its words.
+
+RULES_LIMIT = 3000  # the joining screen shows them whole, well inside one Telegram message
+TOPIC_LIMIT = 200  # as an answer keeps it (feedback.topic)
+
+
+class TopicTaken(ValueError):
+    """The team has a topic with these words already."""
+
+
+class NoSuchTopic(LookupError):
+    """The topic is not (or no longer) one of the team's: someone changed it meanwhile."""
+
+
+async def _staff_project(session: AsyncSession, actor: Participant | None, project_id: int):
+    if not await people.is_staff_in(session, actor, project_id):
+        raise NotAllowed()
+    project = await projects.get_project(session, project_id)
+    if project is None:
+        raise NotAllowed()
+    return project
+
+
+async def _audit(session, action: str, actor: Participant, project: Project, detail: str):
+    await audit.record(session, action, actor_id=actor.id, project_id=project.id, detail=detail)
+
+
+def _topic_index(project: Project, topic: str) -> int:
+    try:
+        return topics_of(project).index(topic)
+    except ValueError:
+        raise NoSuchTopic() from None
+
+
+async def change_rules(
+    session: AsyncSession, actor: Participant, project_id: int, locale: str, text: str
+) -> None:
+    """New ground rules in one language: the original's language changes the original.
+    (Asking people to agree again is issue #16's work: here the change is only stored.)"""
+    project = await _staff_project(session, actor, project_id)
+    if locale not in SUPPORTED_LOCALES:
+        raise ValueError("unknown language")
+    rules = "\n".join(rule_lines(check_words(text, RULES_LIMIT)))
+    await set_rules(session, project, locale, rules)
+    await _audit(session, "team_texts.rules_changed", actor, project, f"locale={locale}")
+
+
+async def remove_rules_version(
+    session: AsyncSession, actor: Participant, project_id: int, locale: str
+) -> None:
+    """That language's readers get the original rules again."""
+    project = await _staff_project(session, actor, project_id)
+    if locale == project.default_locale or locale not in SUPPORTED_LOCALES:
+        raise ValueError("the original is changed, not removed")
+    await set_rules(session, project, locale, "")
+    await _audit(session, "team_texts.rules_version_removed", actor, project, f"locale={locale}")
+
+
+def _checked_topic(project: Project, words: str) -> str:
+    topic = check_words(" ".join(words.split()), TOPIC_LIMIT)  # one line, as topics are kept
+    if topic in topics_of(project):
+        raise TopicTaken()
+    return topic
+
+
+async def add_topic(session: AsyncSession, actor: Participant, project_id: int, words: str) -> str:
+    """A new feedback topic, last in the list; its words as kept."""
+    project = await _staff_project(session, actor, project_id)
+    topic = _checked_topic(project, words)
+    project.feedback_topics = "\n".join([*topics_of(project), topic])
+    session.add(project)
+    await session.flush()
+    await _audit(
+        session, "team_texts.topic_added", actor, project, f"topic={len(topics_of(project))}"
+    )
+    return topic
+
+
+async def _rekey_versions(session: AsyncSession, project_id: int, old: str, new: str | None):
+    """Each language's words for a topic follow it to its new words (or go with it)."""
+    for version in (await projects.texts_of(session, project_id)).values():
+        topics = load_topics(version.feedback_topics)
+        if old not in topics:
+            continue
+        words = topics.pop(old)
+        if new is not None:
+            topics[new] = words
+        version.feedback_topics = dump_topics(topics)
+        await projects.save_text_version(session, version)
+
+
+async def rename_topic(
+    session: AsyncSession, actor: Participant, project_id: int, topic: str, words: str
+) -> str:
+    """New words for a topic. Answers keep a topic's original words, and staff review, exports
+    and reports group by them: so the earlier answers take the new words in the same
+    transaction, and the versions in other languages follow. Returns the new words."""
+    project = await _staff_project(session, actor, project_id)
+    index = _topic_index(project, topic)
+    new = _checked_topic(project, words)
+    kept = topics_of(project)
+    kept[index] = new
+    project.feedback_topics = "\n".join(kept)
+    session.add(project)
+    moved = await projects.rename_feedback_topic(session, project.id, topic, new)
+    await _rekey_versions(session, project.id, topic, new)
+    await _audit(
+        session, "team_texts.topic_renamed", actor, project, f"topic={index + 1} answers={moved}"
+    )
+    return new
+
+
+async def remove_topic(
+    session: AsyncSession, actor: Participant, project_id: int, topic: str
+) -> None:
+    """People can no longer choose it. Earlier answers stay as they are, under its words, so
+    staff still find them together in review and exports."""
+    project = await _staff_project(session, actor, project_id)
+    index = _topic_index(project, topic)
+    project.feedback_topics = "\n".join(t for t in topics_of(project) if t != topic)
+    session.add(project)
+    await session.flush()
+    await _rekey_versions(session, project.id, topic, None)
+    await _audit(session, "team_texts.topic_removed", actor, project, f"topic={index + 1}")
+
+
+async def change_topic_version(
+    session: AsyncSession, actor: Participant, project_id: int, topic: str, locale: str, words: str
+) -> None:
+    """A topic's words in another language ("" removes them: that language gets the original)."""
+    project = await _staff_project(session, actor, project_id)
+    index = _topic_index(project, topic)
+    if locale == project.default_locale or locale not in SUPPORTED_LOCALES:
+        raise ValueError("the original topic is renamed, not given a version")
+    text = " ".join(check_words(words, TOPIC_LIMIT).split()) if words else ""
+    await set_topic(session, project, locale, topic, text)
+    action = "team_texts.topic_version_changed" if text else "team_texts.topic_version_removed"
+    await _audit(session, action, actor, project, f"topic={index + 1} locale={locale}")

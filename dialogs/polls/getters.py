@@ -143,10 +143,18 @@ def role_label(role: str) -> str:
     }[role]
 
 
-async def get_audience(session, dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:
+async def get_audience(
+    session, participant, dialog_manager: DialogManager, **_kw: Any
+) -> dict[str, Any]:
     draft = draft_of(dialog_manager)
     query = audience.AudienceQuery(project_id=draft.project_id)
     by_role = await audience.count_by_role(session, query)
+    # Whoever makes the poll is not asked (meetings.publish): count them out here too, so
+    # these numbers are the ones the next screen and the sent poll say.
+    if participant.id in await audience.member_ids(session, query):
+        role = await projects.role_in(session, draft.project_id, participant.id)
+        if role is not None and by_role.get(role):
+            by_role[role] -= 1
     total = sum(by_role.values())
     items = [(EVERYONE, _("{who}: {count}").format(who=role_label(EVERYONE), count=total))]
     for role in Role:
@@ -168,6 +176,10 @@ async def get_preview(
         if pid != participant.id
     ]
     by_language = await audience.count_by_language(session, meetings.audience_query(draft))
+    mine = participant.locale or (project.default_locale if project else "")
+    if len(asked) < sum(by_language.values()) and by_language.get(mine):
+        by_language[mine] -= 1  # the maker is not asked: the lines add up to "We will ask"
+        by_language = {code: count for code, count in by_language.items() if count}
     lines, buttons = version_lines(draft, by_language, locale)
     return {
         "slots": "\n".join(

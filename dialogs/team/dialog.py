@@ -17,6 +17,7 @@ from dialogs.states import (
     MeetingsStaff,
     Offers,
     ReviewFeedback,
+    TeamTexts,
     TeamTools,
     WeDidEditor,
 )
@@ -32,6 +33,7 @@ OFFERS = STAFF_WIDGET_PREFIX + "offers"
 LOG_ACTIVITY = STAFF_WIDGET_PREFIX + "log_activity"
 EXPORT = STAFF_WIDGET_PREFIX + "export"
 MEETINGS = STAFF_WIDGET_PREFIX + "meetings"
+TEAM_TEXTS = STAFF_WIDGET_PREFIX + "team_texts"
 
 
 def team_dialog() -> Dialog:
@@ -53,6 +55,7 @@ def team_dialog() -> Dialog:
                 Start(I18nFormat("Log an activity"), id=LOG_ACTIVITY, state=LogActivity.project),
             ),
             Start(I18nFormat("Regular check-ins"), id=CHECKINS, state=CheckinSchedules.project),
+            Start(I18nFormat("Ground rules and topics"), id=TEAM_TEXTS, state=TeamTexts.project),
             Start(I18nFormat("Export answers"), id=EXPORT, state=Export.project, when="can_export"),
             Cancel(I18nFormat("Back")),
             unexpected_input(),
