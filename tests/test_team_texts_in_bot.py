@@ -282,3 +282,49 @@ async def test_the_poll_audience_button_and_the_next_screen_count_the_same_peopl
     await tap(emulator, fay, "publish")
     sent = ntr("Sent. We asked {count} person.", "Sent. We asked {count} people.", 4, "cy")
     assert sent in fay.last_message.body
+
+
+async def test_a_rename_moves_the_answers_and_versions_in_one_go_and_a_stranger_changes_nothing(
+    sessions,
+):
+    """On SQLite and PostgreSQL: the answers and the versions take the new words together, and
+    someone who is not staff of the team is refused before anything changes."""
+    from storage.models import Feedback, Role
+
+    async with sessions() as session:
+        project = await projects.create_project(session, "Carers' voice")
+        project.feedback_topics = "Waiting times\nTransport"
+        staff = await participants.get_or_create(session, 7251)
+        other = await participants.get_or_create(session, 7252)
+        await projects.set_role(session, project, staff, Role.FACILITATOR)
+        await projects.set_role(session, project, other, Role.PARTICIPANT)
+        await team_texts.set_topic(session, project, "pl", "Waiting times", "Czas oczekiwania")
+        for topic in ("Waiting times", "Waiting times", "Transport"):
+            session.add(
+                Feedback(project_id=project.id, participant_id=other.id, topic=topic, rating=3)
+            )
+        await session.commit()
+        project_id, staff_id, other_id = project.id, staff.id, other.id
+
+    async with sessions() as session:
+        stranger = await participants.get(session, other_id)
+        try:
+            await team_texts.rename_topic(session, stranger, project_id, "Waiting times", "Queues")
+        except feedback.NotAllowed:
+            pass
+        else:
+            raise AssertionError("a participant renamed a topic")
+        staff = await participants.get(session, staff_id)
+        new = await team_texts.rename_topic(session, staff, project_id, "Waiting times", " Queues ")
+        await session.commit()
+    assert new == "Queues"
+
+    async with sessions() as session:
+        topics = (await session.execute(select(Feedback.topic).order_by(Feedback.id))).scalars()
+        assert list(topics) == ["Queues", "Queues", "Transport"]
+        project = await projects.get_project(session, project_id)
+        texts = await projects.texts_of(session, project_id)
+        assert team_texts.topics_for(project, texts, "pl") == [
+            ("Queues", "Czas oczekiwania"),
+            ("Transport", "Transport"),
+        ]
