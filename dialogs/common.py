@@ -24,8 +24,10 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Column, Group, Select, Start
 from aiogram_dialog.widgets.text import Const, Format, Text
 from babel.dates import format_time
+from babel.numbers import format_decimal
 
 from bot.i18n import LANGUAGE_NAMES, babel_locale, fill, languages_in_order
+from bot.services.broadcasts import VersionState
 from bot.services.people import FREQUENCY_CHOICES, QUIET_HOURS_CHOICES
 from dialogs.states import STAFF_STATE_GROUPS, MainMenu, Onboarding
 
@@ -242,3 +244,46 @@ def add_language_switch(dialogs: Iterable[Any]) -> None:
                 continue
             if window.keyboard.find(LANGUAGE_SWITCH) is None:
                 window.keyboard = Group(window.keyboard, language_switch())
+
+
+def language_name(locale: str) -> str:
+    """A language as its speakers write it: "Cymraeg", "العربية"."""
+    return LANGUAGE_NAMES.get(locale, locale)
+
+
+def version_lines(lines, original_locale: str, locale: str) -> list[str]:
+    """One line per language the readers use: this is the original, it has its own version, or
+    it gets the original instead. The broadcast, poll and team-texts screens all say it so."""
+    original = language_name(original_locale)
+    shown = []
+    for line in lines:
+        if line.state == VersionState.ORIGINAL:
+            text = ngettext(
+                "{language}: {count} person. This is the original.",
+                "{language}: {count} people. This is the original.",
+                line.people,
+            )
+        elif line.state == VersionState.OWN:
+            text = ngettext(
+                "{language}: {count} person will get their own version.",
+                "{language}: {count} people will get their own version.",
+                line.people,
+            )
+        else:
+            text = ngettext(
+                "{language}: {count} person will get the {original} original.",
+                "{language}: {count} people will get the {original} original.",
+                line.people,
+            )
+        count = format_decimal(line.people, locale=babel_locale(locale))
+        name = language_name(line.locale)
+        shown.append("• " + text.format(language=name, count=count, original=original))
+    return shown
+
+
+def version_button(code: str, has_version: bool) -> tuple[str, str]:
+    """(language, label) for a button that writes or changes that language's version."""
+    name = language_name(code)
+    if has_version:
+        return code, _("Change the {language} version").format(language=name)
+    return code, _("Write the {language} version").format(language=name)

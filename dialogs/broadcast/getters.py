@@ -12,11 +12,17 @@ from aiogram_dialog import DialogManager
 from babel.dates import format_skeleton, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
-from bot.i18n import LANGUAGE_NAMES, babel_locale
+from bot.i18n import babel_locale
 from bot.services import broadcasts
 from bot.services.broadcasts import Draft, VersionState
 from bot.services.delivery import delivery_progress, delivery_report, zone
-from dialogs.common import clock, timezone_label
+from dialogs.common import (
+    clock,
+    language_name,
+    timezone_label,
+    version_button,
+    version_lines,
+)
 from storage import audience, projects
 from storage.models import Role
 from storage.types import utcnow
@@ -25,10 +31,6 @@ CHOSEN = "✓ "
 # Shown under "type the version": enough to recall the message, never over Telegram's limit.
 ORIGINAL_SHOWN = 600
 ALL = "all"
-
-
-def language_name(locale: str) -> str:
-    return LANGUAGE_NAMES.get(locale, locale)
 
 
 def number(value: int, locale: str) -> str:
@@ -171,31 +173,13 @@ async def get_versions(
     by_language = await audience.count_by_language(session, query)
     if query.language is not None:  # the counts ignore the language chosen: keep only it
         by_language = {query.language: by_language.get(query.language, 0)}
-    original = language_name(draft.source_locale)
-    lines, buttons = [], []
-    for line in broadcasts.language_lines(draft, by_language):
-        name, count = language_name(line.locale), number(line.people, locale)
-        if line.state == VersionState.ORIGINAL:
-            text = ngettext(
-                "{language}: {count} person. This is the original.",
-                "{language}: {count} people. This is the original.",
-                line.people,
-            )
-        elif line.state == VersionState.OWN:
-            text = ngettext(
-                "{language}: {count} person will get their own version.",
-                "{language}: {count} people will get their own version.",
-                line.people,
-            )
-            buttons.append((line.locale, _("Change the {language} version").format(language=name)))
-        else:
-            text = ngettext(
-                "{language}: {count} person will get the {original} original.",
-                "{language}: {count} people will get the {original} original.",
-                line.people,
-            )
-            buttons.append((line.locale, _("Write the {language} version").format(language=name)))
-        lines.append("• " + text.format(language=name, count=count, original=original))
+    language_lines = broadcasts.language_lines(draft, by_language)
+    lines = version_lines(language_lines, draft.source_locale, locale)
+    buttons = [
+        version_button(line.locale, line.state == VersionState.OWN)
+        for line in language_lines
+        if line.state != VersionState.ORIGINAL
+    ]
     return {"lines": "\n".join(lines), "version_buttons": buttons, "can_add": bool(buttons)}
 
 

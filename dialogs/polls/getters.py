@@ -10,22 +10,18 @@ from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from babel.dates import format_date
 
-from bot.i18n import LANGUAGE_NAMES, babel_locale
+from bot.i18n import babel_locale
 from bot.services import meetings, team_texts
 from bot.services.broadcasts import VersionState
 from bot.services.delivery import zone
 from bot.services.meetings import EVERYONE, PollDraft
-from dialogs.common import clock, timezone_label
+from dialogs.common import clock, language_name, timezone_label, version_button, version_lines
 from storage import audience, projects
 from storage.models import Project, Role
 from storage.types import utcnow
 
 # Start times offered as buttons (minutes after midnight); any other time can be typed.
 TIME_CHOICES = (9 * 60, 10 * 60, 11 * 60, 13 * 60, 14 * 60, 16 * 60, 17 * 60, 18 * 60, 19 * 60)
-
-
-def language_name(locale: str) -> str:
-    return LANGUAGE_NAMES.get(locale, locale)
 
 
 def draft_of(manager: DialogManager) -> PollDraft:
@@ -180,7 +176,7 @@ async def get_preview(
     if len(asked) < sum(by_language.values()) and by_language.get(mine):
         by_language[mine] -= 1  # the maker is not asked: the lines add up to "We will ask"
         by_language = {code: count for code, count in by_language.items() if count}
-    lines, buttons = version_lines(draft, by_language, locale)
+    lines, buttons = poll_version_lines(draft, by_language, locale)
     return {
         "slots": "\n".join(
             slot_lines(draft, project.timezone if project else "Europe/London", locale)
@@ -195,38 +191,19 @@ async def get_preview(
     }
 
 
-def version_lines(
+def poll_version_lines(
     draft: PollDraft, by_language: dict[str, int], locale: str
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Which languages get their own title and place, and which get the original instead
     (as the broadcast screen says it), with a button to write or change each version."""
     source = draft.source_locale or locale
-    original = language_name(source)
-    lines, buttons = [], []
-    for line in team_texts.language_lines(source, set(draft.versions), by_language):
-        name = language_name(line.locale)
-        if line.state == VersionState.ORIGINAL:
-            text = ngettext(
-                "{language}: {count} person. This is the original.",
-                "{language}: {count} people. This is the original.",
-                line.people,
-            )
-        elif line.state == VersionState.OWN:
-            text = ngettext(
-                "{language}: {count} person will get their own version.",
-                "{language}: {count} people will get their own version.",
-                line.people,
-            )
-            buttons.append((line.locale, _("Change the {language} version").format(language=name)))
-        else:
-            text = ngettext(
-                "{language}: {count} person will get the {original} original.",
-                "{language}: {count} people will get the {original} original.",
-                line.people,
-            )
-            buttons.append((line.locale, _("Write the {language} version").format(language=name)))
-        lines.append("• " + text.format(language=name, count=line.people, original=original))
-    return lines, buttons
+    language_lines = team_texts.language_lines(source, set(draft.versions), by_language)
+    buttons = [
+        version_button(line.locale, line.state == VersionState.OWN)
+        for line in language_lines
+        if line.state != VersionState.ORIGINAL
+    ]
+    return version_lines(language_lines, source, locale), buttons
 
 
 async def get_version(dialog_manager: DialogManager, **_kw: Any) -> dict[str, Any]:

@@ -5,22 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 
-from bot.i18n import LANGUAGE_NAMES
 from bot.services import meetings, team_texts
-from bot.services.broadcasts import VersionState
+from dialogs.common import language_name, version_button, version_lines
 from storage import audience, projects
 from storage.models import Project, ProjectText
 
 PROJECT_ID = "project_id"
 TOPIC = "topic"  # the chosen topic's original words
 LOCALE = "locale"  # the language being written
-
-
-def language_name(locale: str) -> str:
-    return LANGUAGE_NAMES.get(locale, locale)
 
 
 async def _team(manager: DialogManager) -> tuple[Project, dict[str, ProjectText]]:
@@ -35,43 +29,17 @@ def _language_lines(project: Project, have: set[str], by_language: dict[str, int
     """Each language the team's members read, and whether it has its own version or gets the
     original instead: the same words as the broadcast and poll screens."""
     source = project.default_locale
-    original = language_name(source)
-    lines = []
-    for line in team_texts.language_lines(source, have, by_language):
-        if line.state == VersionState.ORIGINAL:
-            text = ngettext(
-                "{language}: {count} person. This is the original.",
-                "{language}: {count} people. This is the original.",
-                line.people,
-            )
-        elif line.state == VersionState.OWN:
-            text = ngettext(
-                "{language}: {count} person will get their own version.",
-                "{language}: {count} people will get their own version.",
-                line.people,
-            )
-        else:
-            text = ngettext(
-                "{language}: {count} person will get the {original} original.",
-                "{language}: {count} people will get the {original} original.",
-                line.people,
-            )
-        name = language_name(line.locale)
-        lines.append("• " + text.format(language=name, count=line.people, original=original))
-    return "\n".join(lines)
+    lines = team_texts.language_lines(source, have, by_language)
+    return "\n".join(version_lines(lines, source, source))
 
 
 def _version_buttons(project: Project, have: set[str]) -> list[tuple[str, str]]:
     """A button to write or change the version in each language the bot speaks (a team may
     write one before anyone reading that language joins)."""
-    buttons = []
-    for code in team_texts.other_languages(project.default_locale):
-        name = language_name(code)
-        if code in have:
-            buttons.append((code, _("Change the {language} version").format(language=name)))
-        else:
-            buttons.append((code, _("Write the {language} version").format(language=name)))
-    return buttons
+    return [
+        version_button(code, code in have)
+        for code in team_texts.other_languages(project.default_locale)
+    ]
 
 
 async def _by_language(session, project: Project) -> dict[str, int]:
