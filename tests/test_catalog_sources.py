@@ -39,3 +39,23 @@ def test_every_translated_text_is_a_literal_babel_can_extract():
                 if built or (_name(node) in MARKERS and not _literal(first)):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not found, "texts the catalog never sees: " + ", ".join(found)
+
+
+def _entries(path: Path) -> list[str]:
+    """Each entry's msgctxt and msgid, as written (Babel merges duplicates when it reads;
+    GNU msgfmt and translation tools refuse them)."""
+    keys = []
+    for block in path.read_text().split("\n\n"):
+        lines = [line for line in block.splitlines() if not line.startswith("#")]
+        head = "\n".join(lines).split("msgstr")[0]
+        if "msgid" in head:
+            keys.append(head)
+    return keys
+
+
+def test_each_catalog_defines_each_message_once():
+    catalogs = sorted(ROOT.glob("locales/*/LC_MESSAGES/*.po"))
+    for path in [ROOT / "locales" / "messages.pot", *catalogs]:
+        keys = _entries(path)
+        repeated = {key for key in keys if keys.count(key) > 1}
+        assert not repeated, f"{path.relative_to(ROOT)} defines twice: {sorted(repeated)[:3]}"
