@@ -216,7 +216,7 @@ async def get_when(
     project = await projects.get_project(session, dialog_manager.dialog_data["project_id"])
     zone = project.timezone if project else "Europe/London"
     return {
-        "zone": zone,
+        "zone": timezone_label(zone, locale, with_time=False),
         "choices": [
             ("hour", _("In 1 hour")),
             (

@@ -12,6 +12,7 @@ from babel.dates import format_time, get_day_names
 
 from bot.i18n import babel_locale, local_day_and_time, reader_zone
 from bot.services import broadcasts, checkins
+from dialogs.common import timezone_label
 from storage import projects
 from storage.models import CheckinSchedule
 
@@ -99,7 +100,7 @@ async def get_weekdays(locale: str, **_kw: Any) -> dict[str, Any]:
 async def get_times(session, locale: str, dialog_manager: DialogManager, **_kw: Any):
     project = await projects.get_project(session, dialog_manager.dialog_data["project_id"])
     return {
-        "zone": project.timezone,
+        "zone": timezone_label(project.timezone, locale, with_time=False),
         "times": [(minute, _clock(minute, locale)) for minute in checkins.TIME_CHOICES],
     }
 
