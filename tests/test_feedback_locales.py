@@ -19,6 +19,7 @@ from tests.conftest import (
     join,
     make_staff,
     make_team,
+    no_quiet_hours,
     say,
     settle,
     tap,
@@ -38,6 +39,7 @@ async def test_every_feedback_window_renders_in_each_language(emulator, start_bo
     amy = await join(emulator, 8001, code=code, name="Amira", may_quote=False)
     await update_person(app, 8100, locale=locale)
     await update_person(app, 8001, locale=locale)
+    await no_quiet_hours(app, 8100, 8001)  # the check-in below must not depend on the hour
 
     # A participant gives feedback, then sees, changes and withdraws it.
     await say(emulator, amy, "/feedback")

@@ -12,7 +12,7 @@ from bot.services import consent, invites, people
 from storage import participants, projects
 from storage.models import ConsentDecision, ConsentRecord, Membership, Role
 from storage.types import utcnow
-from tests.conftest import got, join, settle, tr
+from tests.conftest import got, join, no_quiet_hours, settle, tr
 
 
 async def _project_with_invite(app, role=Role.PARTICIPANT, *, rules="", **invite_options):
@@ -230,6 +230,7 @@ async def test_a_participant_who_paused_gets_no_broadcast_until_they_turn_messag
     await running.app.delivery.start()
     lia = await join(emulator, 6020, language="Cymraeg")
     mo = await join(emulator, 6021)
+    await no_quiet_hours(running.app, 6020, 6021)  # the story must not depend on the hour
     await settle(emulator, await lia.send_text("/pause"))
     await settle(emulator, await lia.press(lia.buttons[-3]))  # "pause until I turn it on"
     async with running.app.sessions() as session:
