@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply every migration")
     downgrade = db_commands.add_parser("downgrade", help="undo migrations down to a revision")
     downgrade.add_argument("revision", help='a revision id, or "base" for an empty database')
+    downgrade.add_argument(
+        "--yes", action="store_true", help="do not ask: data the downgrade drops is lost"
+    )
 
     chat = commands.add_parser(
         "chat", help="try the bot in this terminal against a local Telegram emulator (no token)"
@@ -151,24 +154,7 @@ def _run(args: argparse.Namespace) -> int:
 
         asyncio.run(run_webhook(settings))
     elif args.command == "db":
-        from storage.db import create_engine, downgrade, upgrade
-
-        async def migrate() -> None:
-            engine = create_engine(settings.resolved_database_url)
-            try:
-                if args.db_command == "upgrade":
-                    await upgrade(engine)
-                else:
-                    await downgrade(engine, args.revision)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(migrate())
-        print(
-            "database schema is up to date"
-            if args.db_command == "upgrade"
-            else f"database schema is at {args.revision}"
-        )
+        return _db(settings, args)
     elif args.command == "project":
         from bot import admin
 
@@ -269,6 +255,54 @@ def _run(args: argparse.Namespace) -> int:
 
         asyncio.run(run_chat(settings, role=args.role, language=args.language))
     return 0
+
+
+def _db(settings, args: argparse.Namespace) -> int:
+    from storage.db import create_engine, downgrade, upgrade, what_a_downgrade_drops
+
+    async def migrate() -> int:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            if args.db_command == "upgrade":
+                await upgrade(engine)
+                print("database schema is up to date")
+                return 0
+            if not args.yes:
+                tables, columns = await what_a_downgrade_drops(engine, args.revision)
+                if not _downgrade_confirmed(args.revision, tables, columns):
+                    return 2
+            await downgrade(engine, args.revision)
+            print(f"database schema is at {args.revision}")
+            return 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(migrate())
+
+
+def _downgrade_confirmed(revision: str, tables: list[str], columns: list[str]) -> bool:
+    """Say what the downgrade deletes, then ask for "yes" (no terminal: refuse)."""
+    if revision == "base":
+        print("Going down to base deletes every table and all data in this database.")
+    elif tables or columns:
+        print(f"Going down to {revision} deletes data that cannot be brought back:")
+        if tables:
+            print(f"  these tables, with every row: {', '.join(tables)}")
+        if columns:
+            print(f"  these columns, with their values: {', '.join(columns)}")
+    else:
+        print(f"Going down to {revision} drops no table or column.")
+    print("Make a backup first (pg_dump, or a copy of the SQLite file while the bot is stopped).")
+    if not sys.stdin.isatty():
+        print(
+            "coproduce: not done. Run it in a terminal to confirm, or add --yes.", file=sys.stderr
+        )
+        return False
+    answer = input('Type "yes" to go on: ').strip().lower()
+    if answer != "yes":
+        print("Not done: nothing changed.")
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

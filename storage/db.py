@@ -198,21 +198,71 @@ def alembic_config(connection=None):
     return config
 
 
+# Any number of processes may start at once and each applies the migrations on start: they
+# take turns. PostgreSQL: a session advisory lock on this fixed key ("coprod" in ASCII), held by
+# the migration connection. SQLite: a lock file beside the database (SQLite's own write lock does
+# not cover the first "is there a version table?" look, so two fresh starts could both create it).
+MIGRATION_LOCK_KEY = 0x636F70726F64
+
+
+@contextmanager
+def _sqlite_file_lock(engine: AsyncEngine) -> Iterator[None]:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrate-lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # blocks until the other process has finished
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 async def _migrate(engine: AsyncEngine, step) -> None:
-    sqlite = engine.dialect.name == "sqlite"
+    if engine.dialect.name == "sqlite":
+        # The lock wait blocks a thread, not the event loop (nothing else runs meanwhile anyway).
+        lock = _sqlite_file_lock(engine)
+        await asyncio.to_thread(lock.__enter__)
+        try:
+            await _migrate_sqlite(engine, step)
+        finally:
+            lock.__exit__(None, None, None)
+        return
     async with engine.connect() as connection:
-        if sqlite:
-            # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old copy
-            # would cascade-delete the rows that point at it. The pragma must precede the BEGIN.
-            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await connection.commit()  # the lock is the session's: it outlives this transaction
+        try:
+            await connection.run_sync(lambda sync: step(alembic_config(sync)))
+            await connection.commit()
+        finally:
+            try:
+                await connection.rollback()  # a failed migration leaves an aborted transaction
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                await connection.commit()
+            except Exception:
+                # Never hand a connection that may still hold the lock back to the pool.
+                await connection.invalidate()
+                raise
+
+
+async def _migrate_sqlite(engine: AsyncEngine, step) -> None:
+    async with engine.connect() as connection:
+        # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old copy
+        # would cascade-delete the rows that point at it. The pragma must precede the BEGIN.
+        await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         await connection.run_sync(lambda sync: step(alembic_config(sync)))
         await connection.commit()
-        if sqlite:
-            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema up to `revision`; safe to run on every start."""
+    """Bring the schema up to `revision`; safe to run on every start, from any number of
+    processes at once (they take turns)."""
     from alembic import command
 
     await _migrate(engine, lambda config: command.upgrade(config, revision))
@@ -222,3 +272,51 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
     from alembic import command
 
     await _migrate(engine, lambda config: command.downgrade(config, revision))
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None: no schema yet)."""
+    from alembic.migration import MigrationContext
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+async def what_a_downgrade_drops(engine: AsyncEngine, revision: str) -> tuple[list[str], list[str]]:
+    """The tables and the columns ("table.column") that going down to `revision` would drop,
+    with everything in them. Worked out by running the migrations themselves on an empty
+    scratch database in memory (up to where this one is, then down), and comparing."""
+    current = await current_revision(engine)
+    if current is None:
+        return [], []
+    scratch = create_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        await upgrade(scratch, current)
+        before = await _tables_and_columns(scratch)
+        await downgrade(scratch, revision)
+        after = await _tables_and_columns(scratch)
+    finally:
+        await scratch.dispose()
+    tables = sorted(set(before) - set(after) - {"alembic_version"})
+    columns = sorted(
+        f"{table}.{column}"
+        for table in set(before) & set(after)
+        for column in before[table] - after[table]
+    )
+    return tables, columns
+
+
+async def _tables_and_columns(engine: AsyncEngine) -> dict[str, set[str]]:
+    from sqlalchemy import inspect
+
+    def read(sync) -> dict[str, set[str]]:
+        inspector = inspect(sync)
+        return {
+            table: {column["name"] for column in inspector.get_columns(table)}
+            for table in inspector.get_table_names()
+        }
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
