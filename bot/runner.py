@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.app import create_application
 from bot.config import ConfigError, Settings
 from bot.polling import ConfirmingPoller
-from bot.webhook import UpdateRequestHandler
+from bot.webhook import UpdateRequestHandler, add_health_routes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
     handler = UpdateRequestHandler(dispatcher=app.dispatcher, bot=app.bot, secret_token=secret)
     web_app = web.Application()
     handler.register(web_app, path=urlparse(settings.webhook_url).path or "/")
+    # /healthz and /readyz for the load balancer; Redis is checked only when the bot uses it.
+    redis = getattr(app.storage, "redis", None) if settings.redis_url else None
+    add_health_routes(web_app, engine=app.engine, redis=redis)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

@@ -11,10 +11,13 @@ An update is then handled in the request, not in the background: 200 when it was
 handling raised, 503 (the database or Redis is out of reach: a warning, no traceback) or 500
 (anything else: logged with its traceback), so Telegram sends it again later and the record
 of handled update ids keeps it from being done twice.
+
+The same server answers GET /healthz (alive) and GET /readyz (the database and Redis answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -128,3 +131,45 @@ def _validate(data: dict[str, Any], bot: Any) -> Update:
     except RecursionError:
         raise NotAnUpdate("nested too deeply") from None
     return update
+
+
+# Health for a load balancer or an orchestrator. /healthz: the process answers. /readyz: it can
+# do its work (the database answers, and Redis when the bot uses it). The bodies name only
+# which part failed, never an address, an error text or anything about a person.
+HEALTH_CHECK_TIMEOUT = 3.0  # seconds: a database that hangs is not ready
+
+
+def add_health_routes(web_app: web.Application, *, engine: Any, redis: Any = None) -> None:
+    """GET /healthz and GET /readyz on the webhook server."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readyz(_request: web.Request) -> web.Response:
+        checks = {"database": await _answers("database", _database_answers(engine))}
+        if redis is not None:
+            checks["redis"] = await _answers("redis", redis.ping())
+        ready = all(result == "ok" for result in checks.values())
+        return web.json_response(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status=200 if ready else 503,
+        )
+
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+
+
+async def _database_answers(engine: Any) -> None:
+    from sqlalchemy import text
+
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _answers(name: str, check: Any) -> str:
+    try:
+        await asyncio.wait_for(check, HEALTH_CHECK_TIMEOUT)
+    except Exception as error:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readyz: %s does not answer (%s)", name, type(error).__name__)
+        return "failed"
+    return "ok"
