@@ -144,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("run", "webhook"):
         settings.token()  # a missing token is one plain line before anything starts
     # The terminal demo is a conversation: only warnings may interrupt it.
-    setup_logging("WARNING" if args.command == "chat" else settings.log_level)
+    setup_logging("WARNING" if args.command == "chat" else settings.log_level, settings.log_format)
     if args.command == "run":
         from bot.runner import run_polling
 

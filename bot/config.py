@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 SUPPORTED_LOCALES = ("en", "cy", "pl", "ar")
+LOG_FORMATS = ("text", "json")
 
 # Telegram tokens look like "123456789:AAE..." (bot id, colon, 35 url-safe characters).
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
     log_level: str = "INFO"
+    # "text" for people reading a terminal, "json" (one object a line) for a log system.
+    log_format: str = "text"
 
     @field_validator("default_locale")
     @classmethod
@@ -51,6 +54,13 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LOCALES:
             raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value.lower() not in LOG_FORMATS:
+            raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        return value.lower()
 
     @field_validator("timezone")
     @classmethod

@@ -11,8 +11,10 @@ statement parameters. Timings, method names, dialog states and our own small row
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
+from datetime import UTC, datetime
 
 # Any "digits:35 chars" sequence, wherever it appears (URLs built by HTTP clients included).
 _TOKEN_PATTERN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,100}")
@@ -97,9 +99,32 @@ class RedactPersonalData(logging.Filter):
 RedactTokens = RedactPersonalData
 
 
-def setup_logging(level: str = "INFO") -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log systems: time (UTC), level, logger, message, and the
+    exception's text if any. It formats what the handler's filter has already masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO", log_format: str = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactPersonalData())
     root = logging.getLogger()
     root.handlers[:] = [handler]
