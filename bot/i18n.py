@@ -7,6 +7,7 @@ is newer, so compiled files are never stale and never committed.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import string
 from collections.abc import Mapping
@@ -169,8 +170,12 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        with mo_path.open("wb") as mo_file:
+        # Written aside, then moved into place in one step: another process starting at the
+        # same moment (a second worker, a parallel test) never reads a half-written file.
+        partial = mo_path.with_name(f"{mo_path.stem}.{os.getpid()}.partial.mo")
+        with partial.open("wb") as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(partial, mo_path)
         written.append(mo_path)
     if written:
         log.info("compiled %d translation catalogs", len(written))
