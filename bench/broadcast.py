@@ -36,6 +36,7 @@ from bot.delivery import DeliveryEngine, Pacer, delivery_report, enqueue_message
 from bot.delivery.pacer import TELEGRAM_GLOBAL_RATE
 from bot.emulator import TelegramEmulator
 from bot.i18n import create_i18n
+from storage import outbox
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.models import OutboxKind, Participant
 
@@ -51,8 +52,8 @@ class TimedEmulator(TelegramEmulator):
         super().__init__(rate_limits=True)
         self.landed: list[tuple[float, int]] = []
 
-    def _record(self, method, params, error_code) -> None:
-        super()._record(method, params, error_code)
+    def _record(self, method, params, error_code, description="") -> None:
+        super()._record(method, params, error_code, description)
         if method == "sendMessage" and error_code is None:
             self.landed.append((time.monotonic(), params["chat_id"]))
 
@@ -95,6 +96,15 @@ async def send_all(database_url: str, api_url: str) -> dict:
     try:
         await delivery.recover()
         handled = await delivery.run_until_idle()
+        # A killed engine's rows come back once its lease runs out: wait for them, as a
+        # restarted worker does (its poll finds them then).
+        give_up = time.monotonic() + delivery.lease.total_seconds() + 60
+        while time.monotonic() < give_up:
+            async with sessions() as session:
+                if not await outbox.open_count(session):
+                    break
+            await asyncio.sleep(0.5)
+            handled += await delivery.run_until_idle()
     finally:
         await bot.session.close()
         await engine.dispose()

@@ -144,12 +144,38 @@ async def claim_due(
     ]
 
 
-async def release_claims(session: AsyncSession) -> int:
-    """Free every held row: for a lone engine starting up, all holders are dead."""
+async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
+    """Let go of rows whose lease ran out (their engine died or lost touch); rows a live
+    engine holds keep their claim: it renews its lease while it works through them."""
     result = await session.execute(
         update(OutboxDelivery)
-        .where(OutboxDelivery.state.in_(OPEN_STATES), OutboxDelivery.claimed_until.is_not(None))
+        .where(
+            OutboxDelivery.state.in_(OPEN_STATES),
+            OutboxDelivery.claimed_until.is_not(None),
+            OutboxDelivery.claimed_until <= now,
+        )
         .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+async def renew_claims(
+    session: AsyncSession, delivery_ids: list[int], held_until: datetime, new_until: datetime
+) -> int:
+    """Extend our lease on rows we still hold (their lease is still ours: `held_until`). A row
+    already done, or whose lease lapsed and another engine took, is left alone."""
+    if not delivery_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxDelivery)
+        .where(
+            OutboxDelivery.id.in_(delivery_ids),
+            OutboxDelivery.state.in_(OPEN_STATES),
+            OutboxDelivery.claimed_until == held_until,
+        )
+        .values(claimed_until=new_until)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 
@@ -164,14 +190,14 @@ async def release(session: AsyncSession, delivery_ids: list[int]) -> None:
         )
 
 
-async def mark_sending(session: AsyncSession, delivery_id: int, lease_until: datetime) -> None:
+async def mark_sending(session: AsyncSession, delivery_id: int) -> None:
+    """About to send: the claim stays as it is (the engine's lease keeps it)."""
     await session.execute(
         update(OutboxDelivery)
         .where(OutboxDelivery.id == delivery_id)
         .values(
             state=DeliveryState.SENDING,
             reason=None,
-            claimed_until=lease_until,
             attempts=OutboxDelivery.attempts + 1,
         )
         .execution_options(synchronize_session=False)

@@ -182,6 +182,7 @@ async def test_a_restart_mid_broadcast_delivers_each_remaining_recipient_once(ha
     before = harness.emulator.sent_count
     assert 12 <= before < 40
 
+    harness.clock.advance(seconds=31)  # the dead engine's 30 s lease runs out
     second = harness.engine(batch_size=10)  # a new process on the same database
     await second.recover()
     await second.run_until_idle()
@@ -204,7 +205,8 @@ async def test_a_message_in_flight_at_a_crash_is_sent_again_after_restart(harnes
         await session.commit()
     engine = harness.engine()
     assert await engine.run_until_idle() == 0  # still held by the dead engine's lease
-    await engine.recover()  # a lone engine starting up frees it
+    assert await engine.recover() == 0  # nobody frees a claim whose lease has not run out
+    harness.clock.advance(minutes=2)  # it runs out: the message is taken again
     await engine.run_until_idle()
     assert harness.received(ann) == ["Hello from the team"]
     async with harness.sessions() as session:

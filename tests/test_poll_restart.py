@@ -146,8 +146,13 @@ async def test_a_crash_while_the_engine_waits_for_the_next_turn_doubles_nothing(
 
     # Telegram sends the unconfirmed "Send" again; the restarted engine finishes the round.
     await app.dispatcher.feed_update(app.bot, Update.model_validate(send))
-    restarted = DeliveryEngine(
-        app.bot, app.sessions, app.i18n, pacer=Pacer(), markup_for=markup_factory(app.i18n)
+    restarted = DeliveryEngine(  # started after the dead engine's 30 s lease ran out
+        app.bot,
+        app.sessions,
+        app.i18n,
+        pacer=Pacer(),
+        markup_for=markup_factory(app.i18n),
+        clock=lambda: utcnow() + timedelta(seconds=31),
     )
     await restarted.recover()
     await restarted.run_until_idle()

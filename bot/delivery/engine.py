@@ -60,6 +60,13 @@ class _Content:
     project_locale: str | None
 
 
+@dataclass
+class _Lease:
+    """Until when this engine holds the rows of the batch it claimed (all share one time)."""
+
+    until: datetime
+
+
 @dataclass(frozen=True)
 class _Outcome:
     state: DeliveryState
@@ -80,7 +87,7 @@ class DeliveryEngine:
         default_timezone: str = "Europe/London",
         clock: Callable[[], datetime] = utcnow,
         batch_size: int = 50,
-        lease: timedelta = timedelta(seconds=120),
+        lease: timedelta = timedelta(seconds=30),
         max_attempts: int = 5,
         request_timeout: float = 20.0,
         idle_poll: float = 30.0,
@@ -108,13 +115,14 @@ class DeliveryEngine:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """On start, as the only engine: rows held by a dead process are free again at once
-        (without this they come back when their lease runs out)."""
+        """On start: let go of rows whose lease ran out (their engine died). Rows another live
+        engine holds stay its own: it renews its lease every third of it while it works, so
+        a dead engine's rows come back within one lease (30 s) and a live one's never do."""
         async with self.sessions() as session:
-            released = await outbox.release_claims(session)
+            released = await outbox.release_expired_claims(session, self.clock())
             await session.commit()
         if released:
-            log.info("resuming %d deliveries held before a restart", released)
+            log.info("resuming %d deliveries whose engine stopped", released)
         return released
 
     async def start(self, *, exclusive: bool = True) -> None:
@@ -173,33 +181,66 @@ class DeliveryEngine:
     async def run_once(self) -> int:
         """Claim a batch of due deliveries and handle each; how many were claimed."""
         now = self.clock()
+        lease = _Lease(now + self.lease)
         async with self.sessions() as session:
-            claimed = await outbox.claim_due(session, now, now + self.lease, self.batch_size)
+            claimed = await outbox.claim_due(session, now, lease.until, self.batch_size)
             if not claimed:
                 await session.commit()
                 return 0
-            people = list({item.participant.id for item in claimed})
-            sent = await outbox.sent_since(session, people, now - rules.CAP_WINDOW)
-            waiting = await outbox.waiting_by_priority(session, people, now + rules.CAP_WINDOW)
-            for item in claimed:
-                if item.message_id not in self._content:
-                    await self._load_content(session, item.message_id)
             await session.commit()
-            usage = {
-                pid: CapUsage(list(sent.get(pid, [])), dict(waiting.get(pid, {}))) for pid in people
-            }
-            pending_writes: list[Callable[[AsyncSession], Any]] = []
-            handled = 0
-            for item in claimed:
-                if self._stopping:
-                    break
-                handled += 1
-                await self._handle(session, item, usage[item.participant.id], pending_writes)
-            await self._flush(session, pending_writes)
-            if handled < len(claimed):
-                await outbox.release(session, [i.delivery_id for i in claimed[handled:]])
-            await session.commit()
+            ids = [item.delivery_id for item in claimed]
+            keeper = asyncio.create_task(self._keep_lease(ids, lease), name="delivery-lease")
+            try:
+                await self._handle_batch(session, now, claimed)
+            finally:  # a crash (or cancel) stops renewing: the rows come back when it runs out
+                keeper.cancel()
+                await asyncio.gather(keeper, return_exceptions=True)
         return len(claimed)
+
+    async def _keep_lease(self, ids: list[int], lease: _Lease) -> None:
+        """Renew the batch's lease while we work through it (a 429 pause, a slow pacer)."""
+        interval = max(0.01, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            await self.renew_lease(ids, lease)
+
+    async def renew_lease(self, ids: list[int], lease: _Lease) -> int:
+        """Hold the rows of the batch we still work on for one more lease; how many."""
+        new_until = self.clock() + self.lease
+        try:
+            async with self.sessions() as session:
+                renewed = await outbox.renew_claims(session, ids, lease.until, new_until)
+                await session.commit()
+        except Exception as error:
+            log.warning("delivery lease not renewed: %s", type(error).__name__)
+            return 0
+        lease.until = new_until
+        return renewed
+
+    async def _handle_batch(
+        self, session: AsyncSession, now: datetime, claimed: list[outbox.Claimed]
+    ) -> None:
+        people = list({item.participant.id for item in claimed})
+        sent = await outbox.sent_since(session, people, now - rules.CAP_WINDOW)
+        waiting = await outbox.waiting_by_priority(session, people, now + rules.CAP_WINDOW)
+        for item in claimed:
+            if item.message_id not in self._content:
+                await self._load_content(session, item.message_id)
+        await session.commit()
+        usage = {
+            pid: CapUsage(list(sent.get(pid, [])), dict(waiting.get(pid, {}))) for pid in people
+        }
+        pending_writes: list[Callable[[AsyncSession], Any]] = []
+        handled = 0
+        for item in claimed:
+            if self._stopping:
+                break
+            handled += 1
+            await self._handle(session, item, usage[item.participant.id], pending_writes)
+        await self._flush(session, pending_writes)
+        if handled < len(claimed):
+            await outbox.release(session, [i.delivery_id for i in claimed[handled:]])
+        await session.commit()
 
     async def _handle(
         self,
@@ -236,8 +277,7 @@ class DeliveryEngine:
         # The answer to the previous message and this one's 'sending', in one commit, before
         # waiting for this one's turn (up to a second per chat, or a 429's retry_after): a crash
         # in that wait must not send again a message Telegram already answered.
-        lease_until = self.clock() + self.lease
-        writes.append(lambda s, d=item.delivery_id: outbox.mark_sending(s, d, lease_until))
+        writes.append(lambda s, d=item.delivery_id: outbox.mark_sending(s, d))
         await self._flush(session, writes)
         await session.commit()
         await self.pacer.acquire(person.telegram_id)
