@@ -329,8 +329,9 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(harness):
     assert harness.sends_to(ann) == [502, 502, 502]
     async with harness.sessions() as session:
         delivery = (await session.execute(select(OutboxDelivery))).scalar_one()
-        assert (delivery.state, delivery.reason) == (DeliveryState.FAILED, "gave_up")
-        assert (await delivery_report(session, message_id)).failed == 1
+        assert (delivery.state, delivery.reason) == (DeliveryState.FAILED, "may_have_arrived")
+        report = await delivery_report(session, message_id)
+    assert (report.failed, report.may_have_arrived) == (0, 1)  # a 502 may come after sending
 
 
 @pytest.mark.contract_violations(reason="a photo with a file id Telegram does not know")

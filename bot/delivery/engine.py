@@ -303,7 +303,10 @@ class DeliveryEngine:
             retry_at = self.clock() + rules.retry_delay(attempts)
             writes.append(_mark(item.delivery_id, DeliveryState.DEFERRED, Reason.RETRY, retry_at))
         else:
-            reason = outcome.reason if not outcome.retryable else Reason.GAVE_UP
+            # An earlier try (attempts > 0) or this last one ended without an answer: it may
+            # have reached them, and the report must not say it did not.
+            unknown = outcome.retryable or item.attempts > 0
+            reason = Reason.MAY_HAVE_ARRIVED if unknown else outcome.reason
             writes.append(_mark(item.delivery_id, DeliveryState.FAILED, reason))
 
     async def _flush(

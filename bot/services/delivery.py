@@ -60,7 +60,10 @@ class Reason:
     RETRY = "retry"
     BLOCKED = "blocked"
     BAD_REQUEST = "bad_request"
-    GAVE_UP = "gave_up"  # transient errors, max attempts reached
+    GAVE_UP = "gave_up"  # transient errors, max attempts reached (before may_have_arrived)
+    # Tries used up, and Telegram never told us how one ended (a 5xx, a dropped connection, a
+    # timeout, a crash mid-send): it may well have arrived. The report says so, not "failed".
+    MAY_HAVE_ARRIVED = "may_have_arrived"
     CANNOT_RENDER = "cannot_render"  # e.g. a text key no catalog knows
     EXPIRED = "expired"  # its moment passed before they could get it (quiet hours, the cap ...)
     CANCELLED = "cancelled"  # staff cancelled it before its time
@@ -227,6 +230,7 @@ class DeliveryReport:
     paused: int
     over_cap: int
     queued: int  # pending, being sent, or waiting to retry after a transient error
+    may_have_arrived: int = 0  # tries used up and the outcome of one unknown: not "failed"
 
     @property
     def finished(self) -> bool:
@@ -236,13 +240,25 @@ class DeliveryReport:
     def from_counts(cls, counts: dict[tuple[str, str | None], int]) -> DeliveryReport:
         """From {(state, reason): count}."""
         figures = dict.fromkeys(
-            ("sent", "blocked", "failed", "quiet_hours", "paused", "over_cap", "queued"), 0
+            (
+                "sent",
+                "blocked",
+                "failed",
+                "may_have_arrived",
+                "quiet_hours",
+                "paused",
+                "over_cap",
+                "queued",
+            ),
+            0,
         )
         for (state, reason), n in counts.items():
             if state == DeliveryState.SENT:
                 figures["sent"] += n
             elif state == DeliveryState.BLOCKED:
                 figures["blocked"] += n
+            elif state == DeliveryState.FAILED and reason == Reason.MAY_HAVE_ARRIVED:
+                figures["may_have_arrived"] += n
             elif state == DeliveryState.FAILED:
                 figures["failed"] += n
             elif state == DeliveryState.DEFERRED and reason in (

@@ -211,6 +211,7 @@ def broadcast_dialog() -> Dialog:
                 "• Sent: {sent}\n"
                 "• Blocked the bot: {blocked}\n"
                 "• Could not be sent: {failed}\n"
+                "• May have arrived, but Telegram did not confirm it: {may_have_arrived}\n"
                 "• Waiting for their quiet hours to end: {quiet_hours}\n"
                 "• Paused their messages: {paused}\n"
                 "• Over their weekly limit: {over_cap}\n"

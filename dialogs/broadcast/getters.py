@@ -287,6 +287,7 @@ async def get_report(
             "sent",
             "blocked",
             "failed",
+            "may_have_arrived",
             "quiet_hours",
             "paused",
             "over_cap",
