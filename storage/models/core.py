@@ -210,7 +210,7 @@ class AuditEntry(SQLModel, table=True):
 
 from datetime import date  # noqa: E402
 
-from sqlalchemy import Boolean, Date, Float, Index, LargeBinary, Unicode  # noqa: E402
+from sqlalchemy import Boolean, Date, Index  # noqa: E402
 
 
 class OutboxKind(StrEnum):
@@ -312,18 +312,6 @@ class CheckinSchedule(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SchedulerJob(SQLModel, table=True):
-    """APScheduler's job store table, described here so that the migrations own it."""
-
-    __tablename__ = "apscheduler_jobs"
-
-    id: str = Field(sa_column=Column(Unicode(191), primary_key=True))
-    next_run_time: float | None = Field(
-        default=None, sa_column=Column(Float(25), index=True, nullable=True)
-    )
-    job_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
 __all__ = [
     "AuditEntry",
     "CheckinSchedule",
@@ -341,5 +329,4 @@ __all__ = [
     "Project",
     "ProjectText",
     "Role",
-    "SchedulerJob",
 ]
