@@ -72,13 +72,15 @@ async def export(
     engine = create_engine(settings.resolved_database_url)
     await upgrade(engine)
     try:
-        async with create_session_factory(engine)() as session:
+        sessions = create_session_factory(engine)
+        secret = await exports.load_secret(sessions, settings.data_dir)
+        async with sessions() as session:
             try:
                 result = await exports.export(
                     session,
                     request,
                     directory,
-                    secret=exports.load_secret(settings.data_dir),
+                    secret=secret,
                     progress=bar if (bar := ProgressBar()).shown else None,  # counting costs a pass
                     workers=exports.parallel.cores(),
                 )

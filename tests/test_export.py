@@ -240,10 +240,16 @@ async def test_a_person_keeps_the_same_code_in_every_export_and_people_differ(se
     assert all(code.startswith("P-") for code in codes)
 
 
-async def test_the_secret_behind_the_codes_is_made_once_and_kept_private(tmp_path):
-    secret = exports.load_secret(tmp_path)
-    assert exports.load_secret(tmp_path) == secret and len(secret) == 32
-    assert (tmp_path / "pseudonym-secret").stat().st_mode & 0o077 == 0
+async def test_the_secret_behind_the_codes_is_made_once_and_kept_in_the_database(
+    sessions, tmp_path
+):
+    data_dir = tmp_path / "data"
+    secret = await exports.load_secret(sessions, data_dir)
+    assert len(secret) == 32
+    # Another worker, on another machine or with a lost data folder, makes the same codes.
+    assert await exports.load_secret(sessions, tmp_path / "another-machine") == secret
+    assert await exports.load_secret(sessions) == secret
+    assert not data_dir.exists()  # nothing on disk: a backup of the database holds it
 
 
 async def _count(session, statement) -> int:

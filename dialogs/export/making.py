@@ -94,6 +94,8 @@ async def _make_and_send(
     job: ExportJob, bot: Bot, sessions: async_sessionmaker[AsyncSession], data_dir: Path
 ) -> None:
     request = job.request
+    # In a session of its own, before this one writes: made once, it is kept whatever happens.
+    secret = await exports.load_secret(sessions, data_dir)
     async with sessions() as session:
         actor = await participants.get(session, job.participant_id)
         if actor is None:
@@ -106,7 +108,7 @@ async def _make_and_send(
                     session,
                     request,
                     Path(folder),
-                    secret=exports.load_secret(data_dir),
+                    secret=secret,
                     actor=actor,
                     max_bytes=FILE_LIMIT,
                     translate=_,
