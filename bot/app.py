@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import set_bot_commands
 from bot.config import Settings
 from bot.delivery import DeliveryEngine, Pacer, PacerRequestMiddleware
+from bot.delivery.pacer import Pace
 from bot.i18n import create_i18n
-from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard
+from bot.middlewares import ConsentGate, ContextMiddleware, StaffGuard, TimeUpdates
 from bot.private_chats import private_chats_only
 from bot.reply_faults import KeepWritesOnReplyFailure, RetryReplies
 from bot.tasks import BackgroundTasks
@@ -108,6 +109,7 @@ def create_dispatcher(
         disable_fsm=True,
         default_timezone=default_timezone,
     )
+    dispatcher.update.outer_middleware(TimeUpdates())  # first: it times everything below
     private_chats_only(dispatcher, i18n, default_locale)  # first: a group reaches nothing else
     # Commands first so they work inside any dialog; the fallback last catches what is left.
     dispatcher.include_routers(
@@ -154,25 +156,39 @@ class Application:
     scheduler: AsyncIOScheduler | None = None
 
     async def start_background_work(self) -> None:
-        """The delivery engine and the scheduler's sweeps: for a running bot, not for tools."""
+        """The delivery engine and the scheduler's sweeps: for the one elected background
+        process (bot/leadership.py), not for webhook workers or tools."""
         from bot.scheduler import start_scheduler
 
         await self.delivery.start()
-        self.scheduler = start_scheduler(
-            self.settings.resolved_database_url, sessions=self.sessions, delivery=self.delivery
-        )
+        self.scheduler = start_scheduler(sessions=self.sessions, delivery=self.delivery)
 
-    async def close(self) -> None:
+    async def stop_background_work(self) -> None:
         if self.scheduler is not None:
             from bot.scheduler import stop_scheduler
 
             stop_scheduler(self.scheduler)
+            self.scheduler = None
         await self.delivery.stop()
+
+    async def close(self) -> None:
+        await self.stop_background_work()
         await self.tasks.close()
         await self.bot.session.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
         await self.engine.dispose()
+
+
+def _pace(settings: Settings, engine: AsyncEngine, storage: BaseStorage) -> Pace:
+    """Shared in Redis, or in PostgreSQL; in this process's memory on SQLite (one process)."""
+    from bot.delivery.shared_pace import DatabasePace, RedisPace
+
+    if settings.redis_url:
+        return RedisPace(storage.redis)  # the dialog state's client (RedisStorage)
+    if engine.dialect.name == "postgresql":
+        return DatabasePace(engine)
+    return Pacer()
 
 
 def _state_storage(settings: Settings, sessions) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -207,8 +223,8 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
         events_isolation=isolation,
     )
     bot = create_bot(token, settings.telegram_api_url)
-    # One pace for the whole process: the engine waits on it, replies to people are counted.
-    pacer = Pacer()
+    # One pace for the bot token: every process's replies and the engine's messages take turns.
+    pacer = _pace(settings, engine, storage)
     bot.session.middleware(RetryReplies())  # outside the pacer, so it counts every attempt
     bot.session.middleware(PacerRequestMiddleware(pacer))
     delivery = DeliveryEngine(

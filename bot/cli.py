@@ -15,9 +15,17 @@ from bot.logging_setup import setup_logging
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coproduce", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot with long polling")
     commands.add_parser(
-        "webhook", help="run the bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET)"
+        "run", help="run the bot with long polling and its background work (one machine)"
+    )
+    commands.add_parser(
+        "webhook",
+        help="handle updates behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET); run any number",
+    )
+    commands.add_parser(
+        "worker",
+        help="the background work (scheduler and delivery); one of them is elected, "
+        "the others stand by",
     )
 
     db = commands.add_parser("db", help="database schema")
@@ -141,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     settings = load_settings()
-    if args.command in ("run", "webhook"):
+    if args.command in ("run", "webhook", "worker"):
         settings.token()  # a missing token is one plain line before anything starts
     # The terminal demo is a conversation: only warnings may interrupt it.
     setup_logging("WARNING" if args.command == "chat" else settings.log_level, settings.log_format)
@@ -153,6 +161,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.runner import run_webhook
 
         asyncio.run(run_webhook(settings))
+    elif args.command == "worker":
+        from bot.runner import run_worker
+
+        asyncio.run(run_worker(settings))
     elif args.command == "db":
         return _db(settings, args)
     elif args.command == "project":

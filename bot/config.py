@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # The background worker's /healthz, /readyz and /metrics (`coproduce worker`); 0: none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9100
     log_level: str = "INFO"
     # "text" for people reading a terminal, "json" (one object a line) for a log system.
     log_format: str = "text"

@@ -30,6 +30,7 @@ from aiogram_dialog.utils import CB_SEP
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.i18n import suggest_locale
 from bot.services import consent, people
 from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, MainMenu, Onboarding
@@ -45,6 +46,19 @@ log = logging.getLogger(__name__)
 def _is_telegram_update(event: TelegramObject) -> bool:
     # aiogram-dialog's background updates subclass Update but come from us, not from Telegram.
     return type(event) is Update
+
+
+class TimeUpdates(BaseMiddleware):
+    """The update handling latency histogram (bot/metrics.py): outermost, so it measures all."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        with metrics.UPDATE_SECONDS.time():
+            return await handler(event, data)
 
 
 class EndOfUpdate:

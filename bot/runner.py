@@ -1,4 +1,10 @@
-"""Running the bot: long polling or a webhook server, on one dispatcher."""
+"""Running the bot, in one of three roles on one dispatcher:
+
+* `run`: long polling and the background work, for one machine (SQLite by default);
+* `webhook`: a webhook server that only handles updates; any number behind a proxy;
+* `worker`: the background work (scheduler and delivery engine); any number may start, one
+  is elected (bot/leadership.py) and the others stand by to take over.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,10 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
-from bot.app import create_application
+from bot import metrics
+from bot.app import Application, create_application
 from bot.config import ConfigError, Settings
+from bot.leadership import lead_while, leadership_for
 from bot.polling import ConfirmingPoller
 from bot.webhook import UpdateRequestHandler, add_health_routes
 
@@ -26,26 +34,86 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
+def _background(app: Application, stop: asyncio.Event) -> asyncio.Task:
+    """The scheduler and the delivery engine, while this process is the elected one."""
+    return asyncio.create_task(
+        lead_while(
+            leadership_for(app.engine),
+            stop,
+            start=app.start_background_work,
+            stop_work=app.stop_background_work,
+            on_change=lambda leading: metrics.LEADER.set(1 if leading else 0),
+        ),
+        name="background-work",
+    )
+
+
+async def _until_stopped(stop: asyncio.Event, *tasks: asyncio.Task) -> None:
+    """Wait for `stop`; if a task that should run for ever ends first, end the process loudly
+    so a supervisor restarts it, rather than stay up and do nothing."""
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait((*tasks, stopping), return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done() and not stop.is_set():
+                task.result()
+                raise RuntimeError(f"{task.get_name()} stopped unexpectedly")
+    finally:
+        stop.set()
+        stopping.cancel()
+        for task in tasks:
+            if task.get_name() != "background-work":  # it stops its work itself on `stop`
+                task.cancel()
+        await asyncio.gather(*tasks, stopping, return_exceptions=True)
+
+
 async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = await create_application(settings)
-    await app.start_background_work()
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     poller = ConfirmingPoller(app.dispatcher, app.bot)
-    task = asyncio.create_task(poller.run(stop))
-    stopping = asyncio.create_task(stop.wait())
+    polling = asyncio.create_task(poller.run(stop), name="polling")
     try:
-        await asyncio.wait((task, stopping), return_when=asyncio.FIRST_COMPLETED)
-        if task.done() and not stop.is_set():
-            # Polling retries every error itself; if it ever ends, end the process loudly so a
-            # supervisor restarts it, rather than stay up and answer nobody.
-            task.result()
-            raise RuntimeError("polling stopped unexpectedly")
+        await _until_stopped(stop, polling, _background(app, stop))
     finally:
-        task.cancel()
-        stopping.cancel()
-        await asyncio.gather(task, stopping, return_exceptions=True)
         await app.close()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """The background role: stand by until elected, then run the scheduler and the delivery
+    engine. /healthz, /readyz and /metrics on METRICS_HOST:METRICS_PORT (0: none)."""
+    app = await create_application(settings, set_commands=False)
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    runner = None
+    if settings.metrics_port:
+        web_app = web.Application()
+        _add_operator_routes(web_app, app, settings)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    try:
+        await _until_stopped(stop, _background(app, stop))
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await app.close()
+
+
+def _add_operator_routes(web_app: web.Application, app: Application, settings: Settings) -> None:
+    # Redis is checked only when the bot uses it.
+    redis = getattr(app.storage, "redis", None) if settings.redis_url else None
+    add_health_routes(web_app, engine=app.engine, redis=redis, sessions=app.sessions)
+
+    async def refresh() -> None:
+        from storage import outbox
+        from storage.types import utcnow
+
+        async with app.sessions() as session:
+            count, _oldest = await outbox.backlog(session, utcnow())
+        metrics.OUTBOX_BACKLOG.set(count)
+
+    metrics.add_metrics_route(web_app, refresh)
 
 
 async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -58,16 +126,14 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
         )
     secret = settings.webhook_secret.get_secret_value()
     app = await create_application(settings)
-    await app.start_background_work()
     # Telegram gets its 200 only after the update was handled (503 if handling raised), so a
     # crash mid-update means Telegram sends it again (and the handled-ids record dedups);
     # anything that is not an update gets 400 (bot/webhook.py).
     handler = UpdateRequestHandler(dispatcher=app.dispatcher, bot=app.bot, secret_token=secret)
     web_app = web.Application()
     handler.register(web_app, path=urlparse(settings.webhook_url).path or "/")
-    # /healthz and /readyz for the load balancer; Redis is checked only when the bot uses it.
-    redis = getattr(app.storage, "redis", None) if settings.redis_url else None
-    add_health_routes(web_app, engine=app.engine, redis=redis)
+    # /healthz and /readyz for the load balancer, /metrics for Prometheus.
+    _add_operator_routes(web_app, app, settings)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

@@ -1,42 +1,42 @@
-"""Recurring sweeps on APScheduler 3.11: what is due lives in the database, the jobs look for it.
+"""Recurring sweeps on APScheduler 3.11; what is due, and when each sweep last ran, live in the
+database (storage/sweeps.py), so every process sees the same and a restart changes nothing.
 
-Jobs have fixed ids, are replaced (never added again) on every start, run in UTC, and are stored
-persistently (APScheduler's SQLAlchemyJobStore, a synchronous driver): in the application's
-PostgreSQL database, or, on SQLite, in a file of its own beside the application's. The job store
-writes synchronously inside the event loop; on SQLite's single write lock it would stall the loop
-behind an update that holds the lock and needs the loop to finish: so the two never share a file.
-A job store that cannot be reached is an error at start, never a silent fallback
-to memory. Job functions are referenced as text ("bot.scheduler:sweep_checkins"), take only plain
-values, and find the running application's pieces in `_context`, set once by `start_scheduler`.
+APScheduler only ticks: each sweep's job wakes at a fixed interval (at most a minute) in a
+memory job store (APScheduler 3's job store is not for sharing between processes), asks the
+database whether the sweep is due, and claims the run there (compare-and-set on its row) before
+running it. So a restart never pushes a sweep back, a sweep due while the bot was down runs
+once on start, and two processes ticking at the same moment cannot both run it for one period.
+Only the elected background worker runs the scheduler (bot/leadership.py); the period marks
+(`sweeps.mark_once`) keep the digest and the promise reminders once per period even so.
 
-Because each sweep asks the database what is due *now*, work that fell due while the bot was
-down runs once after restart (coalesce=True: one run, not one per missed interval).
+Job functions are referenced as text ("bot.scheduler:sweep_checkins"), take only plain values,
+and find the running application's pieces in `_context`, set once by `start_scheduler`.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import PurePosixPath
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from apscheduler.util import ref_to_obj
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import ConfigError
+from bot import metrics
 from bot.delivery.engine import DeliveryEngine
 from bot.services import delivery as delivery_rules
 from bot.services import privacy
-from storage import updates
+from storage import sweeps, updates
+from storage.outage import is_storage_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+# The longest a due sweep waits for its tick.
+TICK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,16 @@ class Sweep:
     func: str
     every_seconds: int
 
+    @property
+    def every(self) -> timedelta:
+        return timedelta(seconds=self.every_seconds)
 
-# What the scheduler runs. Reminders and deadlines join here when meetings exist.
+    @property
+    def tick_seconds(self) -> int:
+        return min(self.every_seconds, TICK_SECONDS)
+
+
+# What the scheduler runs.
 SWEEPS = (
     Sweep("outbox-sweep", "bot.scheduler:sweep_outbox", 30),
     Sweep("checkins-sweep", "bot.scheduler:sweep_checkins", 60),
@@ -58,9 +66,9 @@ SWEEPS = (
     Sweep("digest-sweep", "bot.scheduler:sweep_weekly_digests", 15 * 60),
     Sweep("erasure-cleanup-sweep", "bot.scheduler:sweep_erasure_cleanup", 10 * 60),
 )
+_BY_ID = {sweep.job_id: sweep for sweep in SWEEPS}
 # Telegram keeps an unconfirmed update for 24 hours; a handled id older than this cannot return.
 HANDLED_UPDATES_KEPT = timedelta(days=2)
-MISFIRE_GRACE_SECONDS = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -84,88 +92,38 @@ def _require_context() -> JobContext:
     return _context
 
 
-def jobstore_url(database_url: str) -> str:
-    """The synchronous URL of APScheduler's job store for the application's database."""
-    url = make_url(database_url)
-    backend = url.get_backend_name()
-    if backend not in _SYNC_DRIVERS:
-        raise ConfigError(f"the scheduler cannot store its jobs in a {backend} database")
-    if backend == "sqlite":
-        if url.database in (None, "", ":memory:"):
-            raise ConfigError("the scheduler needs a database file, not an in-memory SQLite")
-        database = PurePosixPath(url.database)
-        url = url.set(database=str(database.with_name(f"{database.stem}-scheduler.db")))
-    return url.set(drivername=_SYNC_DRIVERS[backend]).render_as_string(hide_password=False)
-
-
-class ResilientScheduler(AsyncIOScheduler):
-    """APScheduler 3 stops waking up for good if its job store fails once while it processes
-    jobs (the error escapes before the next timer is set). Here a failure is logged and the
-    scheduler tries again after `jobstore_retry_interval`."""
-
-    def _process_jobs(self):
-        try:
-            return super()._process_jobs()
-        except Exception:
-            log.exception("scheduler could not process its jobs; retrying")
-            return self.jobstore_retry_interval
-
-
-def create_scheduler(database_url: str) -> AsyncIOScheduler:
-    url = jobstore_url(database_url)
-    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
-    if url.startswith("sqlite"):
-        # Its own file: nobody else writes there, so it never needs to wait long.
-        options = {"connect_args": {"timeout": 2}, "hide_parameters": True}
-    store = SQLAlchemyJobStore(url=url, engine_options=options)
-    return ResilientScheduler(
-        jobstores={"default": store},
+def create_scheduler() -> AsyncIOScheduler:
+    return AsyncIOScheduler(
         timezone="UTC",
-        job_defaults={
-            "coalesce": True,
-            "max_instances": 1,
-            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
-        },
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": TICK_SECONDS},
     )
 
 
-def _check_store(scheduler: AsyncIOScheduler) -> None:
-    store = scheduler._jobstores.get("default")  # built by create_scheduler
-    if not isinstance(store, SQLAlchemyJobStore):
-        raise ConfigError("the scheduler's job store is not the database")
-    try:
-        with store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:
-        raise ConfigError(
-            f"the scheduler cannot reach its job store ({type(error).__name__})"
-        ) from error
-
-
 def start_scheduler(
-    database_url: str,
     *,
     sessions: async_sessionmaker[AsyncSession],
     delivery: DeliveryEngine | None,
     clock: Callable[[], datetime] = utcnow,
     scheduler: AsyncIOScheduler | None = None,
 ) -> AsyncIOScheduler:
-    """Build (unless given), register the jobs under their fixed ids, and start. Call it from
-    inside the running event loop."""
-    scheduler = scheduler or create_scheduler(database_url)
-    _check_store(scheduler)
+    """Build (unless given), register one ticking job per sweep under its fixed id, and start;
+    every sweep's first tick is now, so what fell due while the bot was down runs at once.
+    Call it from inside the running event loop."""
+    scheduler = scheduler or create_scheduler()
     set_context(JobContext(sessions=sessions, delivery=delivery, clock=clock))
-    scheduler.start()
     for sweep in SWEEPS:
         scheduler.add_job(
-            sweep.func,
+            "bot.scheduler:run_sweep",
             "interval",
-            seconds=sweep.every_seconds,
+            seconds=sweep.tick_seconds,
+            args=[sweep.job_id],
             id=sweep.job_id,
             name=sweep.job_id,
+            next_run_time=utcnow(),
             replace_existing=True,
         )
-    log.info("scheduler started with %d jobs", len(SWEEPS))
+    scheduler.start()
+    log.info("scheduler started with %d sweeps", len(SWEEPS))
     return scheduler
 
 
@@ -173,6 +131,49 @@ def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=False)
     set_context(None)
+
+
+async def run_sweep(job_id: str) -> bool | None:
+    """One tick: run the sweep if the database says it is due and nobody else started it.
+    True: it ran and succeeded; False: it ran and failed (tried again within a minute);
+    None: not due, or another process has it."""
+    context = _require_context()
+    sweep = _BY_ID[job_id]
+    now = context.clock()
+    try:
+        async with context.sessions() as session:
+            claimed = await sweeps.claim_run(session, job_id, sweep.every, now)
+            await session.commit()
+    except Exception as error:
+        _log_failure(job_id, error)
+        return False
+    if not claimed:
+        return None
+    started = time.monotonic()
+    ok = False
+    try:
+        await ref_to_obj(sweep.func)()
+        ok = True
+    except Exception as error:
+        _log_failure(job_id, error)
+    seconds = time.monotonic() - started
+    metrics.SWEEP_SECONDS.labels(sweep=job_id, outcome="ok" if ok else "failed").observe(seconds)
+    try:
+        async with context.sessions() as session:
+            await sweeps.finish_run(
+                session, job_id, now, context.clock(), duration_ms=int(seconds * 1000), ok=ok
+            )
+            await session.commit()
+    except Exception as error:  # it is retried within a minute as an unfinished run
+        _log_failure(job_id, error)
+    return ok
+
+
+def _log_failure(job_id: str, error: Exception) -> None:
+    if is_storage_outage(error):  # expected while the database restarts: no traceback
+        log.warning("%s waits: the database is out of reach", job_id)
+    else:
+        log.error("%s failed; trying again within a minute", job_id, exc_info=error)
 
 
 # -- the jobs ----------------------------------------------------------------------------------

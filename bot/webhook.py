@@ -12,7 +12,8 @@ handling raised, 503 (the database or Redis is out of reach: a warning, no trace
 (anything else: logged with its traceback), so Telegram sends it again later and the record
 of handled update ids keeps it from being done twice.
 
-The same server answers GET /healthz (alive) and GET /readyz (the database and Redis answer).
+The same server answers GET /healthz (alive) and GET /readyz (the database and Redis answer;
+the outbox backlog and the sweeps' last runs are shown).
 """
 
 from __future__ import annotations
@@ -139,8 +140,12 @@ def _validate(data: dict[str, Any], bot: Any) -> Update:
 HEALTH_CHECK_TIMEOUT = 3.0  # seconds: a database that hangs is not ready
 
 
-def add_health_routes(web_app: web.Application, *, engine: Any, redis: Any = None) -> None:
-    """GET /healthz and GET /readyz on the webhook server."""
+def add_health_routes(
+    web_app: web.Application, *, engine: Any, redis: Any = None, sessions: Any = None
+) -> None:
+    """GET /healthz and GET /readyz. Ready means this process can do its work: the database and
+    Redis answer. The outbox backlog and each sweep's last run are shown too (they are the
+    background worker's, so they inform and do not take a webhook worker out of service)."""
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -150,13 +155,49 @@ def add_health_routes(web_app: web.Application, *, engine: Any, redis: Any = Non
         if redis is not None:
             checks["redis"] = await _answers("redis", redis.ping())
         ready = all(result == "ok" for result in checks.values())
-        return web.json_response(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status=200 if ready else 503,
-        )
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+        if sessions is not None and checks["database"] == "ok":
+            try:
+                body.update(await asyncio.wait_for(_work_state(sessions), HEALTH_CHECK_TIMEOUT))
+            except Exception as error:
+                log.warning("readyz: cannot read the backlog (%s)", type(error).__name__)
+        return web.json_response(body, status=200 if ready else 503)
 
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
+
+
+async def _work_state(sessions: Any) -> dict[str, Any]:
+    """The outbox backlog and, for each sweep, how long ago it last ran and how it ended."""
+    from bot import metrics
+    from bot.scheduler import SWEEPS
+    from storage import outbox, sweeps
+    from storage.types import utcnow
+
+    now = utcnow()
+    async with sessions() as session:
+        count, oldest = await outbox.backlog(session, now)
+        runs = {run.name: run for run in await sweeps.last_runs(session)}
+    metrics.OUTBOX_BACKLOG.set(count)
+    state: dict[str, Any] = {
+        "outbox": {
+            "backlog": count,
+            "oldest_due_seconds_ago": round((now - oldest).total_seconds()) if oldest else None,
+        }
+    }
+    sweep_state = {}
+    for sweep in SWEEPS:
+        run = runs.get(sweep.job_id)
+        started = run.started_at if run else None
+        due = sweeps.due_at(run, sweep.every) if run else None
+        sweep_state[sweep.job_id] = {
+            "last_run_seconds_ago": round((now - started).total_seconds()) if started else None,
+            "last_run_ok": run.ok if run else None,
+            # Due for longer than two ticks: no background worker is running it.
+            "late": due is None or (now - due).total_seconds() > 2 * sweep.tick_seconds,
+        }
+    state["sweeps"] = sweep_state
+    return state
 
 
 async def _database_answers(engine: Any) -> None:

@@ -313,6 +313,20 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     ).scalar_one_or_none()
 
 
+async def backlog(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
+    """Deliveries due now and not yet sent, and the oldest one's due time (for /readyz and
+    the metrics: a backlog that grows, or an old one, means the background worker is not
+    keeping up or not running)."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxDelivery.due_at)).where(
+                OutboxDelivery.state.in_(OPEN_STATES), OutboxDelivery.due_at <= now
+            )
+        )
+    ).one()
+    return count, oldest
+
+
 async def open_count(session: AsyncSession) -> int:
     return (
         await session.execute(select(func.count()).where(OutboxDelivery.state.in_(OPEN_STATES)))

@@ -110,15 +110,17 @@ class TurnNeverComes:
         self.pacer, self.let_through = pacer, let_through
         self.waiting = asyncio.Event()
 
-    async def acquire(self, chat_id) -> None:
+    rate = Pacer().rate
+
+    async def acquire(self, chat_id, *, unprompted: bool = True) -> None:
         if self.let_through == 0:
             self.waiting.set()
             await asyncio.Event().wait()
         self.let_through -= 1
-        await self.pacer.acquire(chat_id)
+        await self.pacer.acquire(chat_id, unprompted=unprompted)
 
-    def pause(self, seconds: float) -> None:
-        self.pacer.pause(seconds)
+    async def pause(self, seconds: float) -> None:
+        await self.pacer.pause(seconds)
 
 
 @pytest.mark.parametrize("answered", [1, 2, len(INVITED) - 1])

@@ -1,15 +1,16 @@
-"""The scheduler: fixed jobs in a persistent store, recurring check-ins, and work that fell due
-while the bot was down running once after a restart."""
+"""The scheduler: fixed jobs, what is due read from the database (so restarts and a second
+process change nothing), recurring check-ins, and work that fell due while the bot was down
+running once after a restart."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot import scheduler as jobs
-from bot.config import ConfigError
 from bot.services.delivery import add_checkin_schedule, delivery_report, next_checkin
 from storage import projects
 from storage.models import CheckinSchedule, OutboxMessage, Role
@@ -127,62 +128,110 @@ async def test_a_scheduled_broadcast_fires_once_after_a_restart_that_spanned_its
         assert (await delivery_report(session, message_id)).sent == 3
 
 
-async def test_jobs_live_in_the_database_with_fixed_ids(database_url, sessions):
-    first = jobs.start_scheduler(database_url, sessions=sessions, delivery=None)
+async def test_each_sweep_has_one_fixed_job_that_ticks_at_least_every_minute(sessions):
+    first = jobs.start_scheduler(sessions=sessions, delivery=None)
     jobs.stop_scheduler(first)
-    second = jobs.start_scheduler(database_url, sessions=sessions, delivery=None)
+    second = jobs.start_scheduler(sessions=sessions, delivery=None)
     try:
         stored = {job.id: job for job in second.get_jobs()}
-        assert set(stored) == {  # replaced, never added again
-            "outbox-sweep",
-            "checkins-sweep",
-            "unjoined-sweep",
-            "handled-updates-sweep",
-            "promises-sweep",
-            "meetings-sweep",
-            "thank-you-sweep",
-            "digest-sweep",
-            "erasure-cleanup-sweep",
-        }
-        assert len(second.get_jobs()) == len(jobs.SWEEPS)
-        assert stored["checkins-sweep"].func_ref == "bot.scheduler:sweep_checkins"
+        assert set(stored) == {sweep.job_id for sweep in jobs.SWEEPS}
+        assert len(second.get_jobs()) == len(jobs.SWEEPS)  # replaced, never added again
+        assert stored["unjoined-sweep"].args == ("unjoined-sweep",)
+        assert stored["unjoined-sweep"].trigger.interval == timedelta(seconds=60)
         assert stored["checkins-sweep"].coalesce is True
         assert str(stored["checkins-sweep"].trigger.timezone) == "UTC"
     finally:
         jobs.stop_scheduler(second)
 
 
-def test_the_job_store_uses_the_same_database_through_a_sync_driver():
-    # On SQLite the job store has a file of its own, so it never waits on the bot's write lock.
-    assert jobs.jobstore_url("sqlite+aiosqlite:///data/c.db") == "sqlite:///data/c-scheduler.db"
-    assert (
-        jobs.jobstore_url("postgresql+asyncpg://bot:pw@db:5432/coproduce")
-        == "postgresql+psycopg://bot:pw@db:5432/coproduce"
-    )
-    with pytest.raises(ConfigError):
-        jobs.jobstore_url("mysql+aiomysql://db/coproduce")
-    with pytest.raises(ConfigError):
-        jobs.jobstore_url("sqlite+aiosqlite:///:memory:")
+class _Counting:
+    """A sweep that counts its runs (and can be told to fail)."""
+
+    runs = 0
+    fail = False
+
+    @classmethod
+    async def sweep(cls) -> None:
+        cls.runs += 1
+        if cls.fail:
+            raise RuntimeError("the sweep broke")
 
 
-async def test_an_unreachable_job_store_stops_the_start_instead_of_using_memory(sessions):
-    with pytest.raises(ConfigError, match="cannot reach its job store"):
-        jobs.start_scheduler(
-            "postgresql+asyncpg://nobody@127.0.0.1:9/none", sessions=sessions, delivery=None
-        )
+@pytest.fixture
+def counted_sweep(monkeypatch):
+    _Counting.runs, _Counting.fail = 0, False
+    sweep = jobs.Sweep("unjoined-sweep", "tests.test_scheduler:_Counting.sweep", 6 * 3600)
+    monkeypatch.setitem(jobs._BY_ID, sweep.job_id, sweep)
+    return sweep
 
 
-def test_a_job_store_failure_does_not_stop_the_scheduler_for_good(tmp_path, monkeypatch):
-    """APScheduler 3 lets an error from updating a job escape before it sets its next timer,
-    so it would never wake again; ours logs it and tries again shortly."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+async def test_a_bot_restarted_every_hour_still_runs_the_six_hourly_sweep(sessions, counted_sweep):
+    """The 30-day promise to forget people who never joined depends on it."""
+    clock = Clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
+    ran_at = []
+    for _hour in range(13):  # a restart every hour for 13 hours: each start ticks at once
+        jobs.set_context(jobs.JobContext(sessions, None, clock))
+        if await jobs.run_sweep(counted_sweep.job_id):
+            ran_at.append(clock().hour)
+        jobs.set_context(None)
+        clock.advance(hours=1)
+    assert ran_at == [0, 6, 12]
 
-    def store_fails(_self):
-        raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(AsyncIOScheduler, "_process_jobs", store_fails)
-    scheduler = jobs.create_scheduler(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    assert scheduler._process_jobs() == scheduler.jobstore_retry_interval
+async def test_a_sweep_due_while_the_bot_was_down_runs_once_on_start(sessions, counted_sweep):
+    clock = Clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
+    jobs.set_context(jobs.JobContext(sessions, None, clock))
+    try:
+        assert await jobs.run_sweep(counted_sweep.job_id) is True
+        clock.advance(days=2)  # down for two days: many periods missed
+        assert await jobs.run_sweep(counted_sweep.job_id) is True
+        assert await jobs.run_sweep(counted_sweep.job_id) is None  # one run, not one a period
+    finally:
+        jobs.set_context(None)
+    assert _Counting.runs == 2
+
+
+async def test_two_processes_ticking_at_the_same_moment_run_a_sweep_once(
+    database_url, sessions, counted_sweep
+):
+    from storage.db import create_engine, create_session_factory
+
+    other_engine = create_engine(database_url)  # a second process's own connections
+    other = create_session_factory(other_engine)
+    clock = Clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
+    try:
+        for _period in range(5):
+            results = []
+            for factory in (sessions, other):
+                jobs.set_context(jobs.JobContext(factory, None, clock))
+                results.append(jobs.run_sweep(counted_sweep.job_id))
+            outcomes = await asyncio.gather(*results)
+            assert sorted(outcomes, key=str) == [None, True]
+            clock.advance(hours=6)
+    finally:
+        jobs.set_context(None)
+        await other_engine.dispose()
+    assert _Counting.runs == 5
+
+
+async def test_a_failed_sweep_is_tried_again_within_a_minute_not_a_period_later(
+    sessions, counted_sweep, caplog
+):
+    clock = Clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
+    jobs.set_context(jobs.JobContext(sessions, None, clock))
+    try:
+        _Counting.fail = True
+        assert await jobs.run_sweep(counted_sweep.job_id) is False
+        assert "unjoined-sweep failed" in caplog.text
+        clock.advance(seconds=30)
+        assert await jobs.run_sweep(counted_sweep.job_id) is None
+        _Counting.fail = False
+        clock.advance(seconds=31)
+        assert await jobs.run_sweep(counted_sweep.job_id) is True
+        clock.advance(hours=1)
+        assert await jobs.run_sweep(counted_sweep.job_id) is None  # now six hours again
+    finally:
+        jobs.set_context(None)
 
 
 async def test_handled_update_ids_are_kept_two_days_then_dropped(sessions):

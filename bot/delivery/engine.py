@@ -38,7 +38,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.middleware import already_paced
-from bot.delivery.pacer import Pacer
+from bot.delivery.pacer import Pace
 from bot.delivery.texts import CATALOG
 from bot.services import delivery as rules
 from bot.services.delivery import CapUsage, Reason, Recipient
@@ -82,7 +82,7 @@ class DeliveryEngine:
         sessions: async_sessionmaker[AsyncSession],
         i18n: I18n,
         *,
-        pacer: Pacer,
+        pacer: Pace,
         default_locale: str = "en",
         default_timezone: str = "Europe/London",
         clock: Callable[[], datetime] = utcnow,
@@ -90,7 +90,8 @@ class DeliveryEngine:
         lease: timedelta = timedelta(seconds=30),
         max_attempts: int = 5,
         request_timeout: float = 20.0,
-        idle_poll: float = 30.0,
+        # Messages may be queued by another process (a webhook worker): look this often.
+        idle_poll: float = 2.0,
         markup_for: MarkupFactory | None = None,
     ) -> None:
         self.bot = bot
@@ -359,7 +360,7 @@ class DeliveryEngine:
                     )
         except TelegramRetryAfter as error:
             self.retry_after_received += 1
-            self.pacer.pause(error.retry_after)
+            await self.pacer.pause(error.retry_after)
             log.warning("Telegram asked us to wait %s s; all sending paused", error.retry_after)
             return None
         except TelegramForbiddenError:

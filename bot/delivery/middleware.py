@@ -1,8 +1,8 @@
-"""A Bot session middleware that lets the pacer see every message the bot sends.
+"""A Bot session middleware that puts every message the bot sends through the one pace.
 
-The bot's replies to people are not held back (someone is waiting for them), but they are
-counted, so the engine's unprompted messages leave room for them; and a 429 on any call pauses
-the engine too.
+The bot's replies to people take their turn too (rarely a wait: while unprompted messages
+wait, replies keep within their share of the second), and a 429 on any call pauses every
+sender of the bot token, in every process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from bot.delivery.pacer import Pacer
+from bot.delivery.pacer import Pace
 
 # What Telegram's flood limits count: anything that puts or changes a message on a screen.
 _COUNTED = frozenset(
@@ -45,7 +45,7 @@ already_paced: ContextVar[bool] = ContextVar("already_paced", default=False)
 
 
 class PacerRequestMiddleware(BaseRequestMiddleware):
-    def __init__(self, pacer: Pacer) -> None:
+    def __init__(self, pacer: Pace) -> None:
         self.pacer = pacer
 
     async def __call__(
@@ -55,10 +55,12 @@ class PacerRequestMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         name = method.__api_method__
-        if name in _COUNTED and not already_paced.get():
-            self.pacer.record(getattr(method, "chat_id", None))
+        engine_call = already_paced.get()  # the engine took its turn and handles its 429s
+        if name in _COUNTED and not engine_call:
+            await self.pacer.acquire(getattr(method, "chat_id", None), unprompted=False)
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as error:
-            self.pacer.pause(error.retry_after)
+            if not engine_call:
+                await self.pacer.pause(error.retry_after)
             raise

@@ -1,89 +1,168 @@
-"""One pace for everything the bot sends: about 30 messages a second overall, one a second per chat.
+"""One pace for everything the bot token sends: at most 30 messages in any sliding second, one
+a second per chat for unprompted messages, and a 429 pauses every sender.
 
-One `Pacer` per process. The delivery engine waits on it before each message; the request
-middleware (middleware.py) counts the bot's replies to people without making them wait, so the
-engine leaves room for them. A 429 anywhere pauses the engine for Telegram's `retry_after`.
+The rule (`wait_before`) is one function; where its memory lives depends on how the bot runs:
 
-The global bucket refills slightly under Telegram's 30/s and holds at most one token: we never
-burst, so Telegram's own bucket stays full and jitter on the wire cannot cost us a 429.
+* `Pacer`: in this process (one process on SQLite: `coproduce run`);
+* `shared_pace.RedisPace` / `shared_pace.DatabasePace`: in Redis, or in PostgreSQL when there
+  is no Redis, so webhook workers' replies and the background worker's messages share one
+  budget, measured on one clock (Redis' or the database's).
+
+Replies to people (prompted: someone is waiting) and the delivery engine's unprompted messages
+take turns in one budget. While unprompted messages wait, replies may use at most
+`limit - unprompted_share` of any second, so a busy conversation never holds a broadcast back
+for long; when nothing unprompted waits, replies may use all of it.
+
+Our second is a little longer than Telegram's (`WINDOW_SECONDS`): a request takes a moment to
+arrive, and one that arrives late must not make 31 land inside Telegram's second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
-TELEGRAM_GLOBAL_RATE = 30.0
-DEFAULT_GLOBAL_RATE = 29.5
-DEFAULT_CHAT_INTERVAL = 1.0
-# Chats not written to for this long are forgotten, so the table stays small.
-_CHAT_MEMORY_SECONDS = 60.0
+from bot import metrics
+
+TELEGRAM_LIMIT = 30  # messages in any sliding second, for the whole bot token
+WINDOW_SECONDS = 1.025
+CHAT_INTERVAL = 1.0  # between unprompted messages to one chat
+UNPROMPTED_SHARE = 10  # of the 30, kept for unprompted messages while they wait
+# How long "unprompted messages are waiting" lasts after the engine last asked for a turn.
+UNPROMPTED_WAITING_SECONDS = 2.0
 
 
-class Pacer:
-    def __init__(
-        self,
-        *,
-        global_rate: float = DEFAULT_GLOBAL_RATE,
-        chat_interval: float = DEFAULT_CHAT_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        if global_rate > TELEGRAM_GLOBAL_RATE:
-            raise ValueError("global_rate above Telegram's 30 messages a second")
-        self.global_rate = global_rate
-        self.chat_interval = chat_interval
-        self._clock = clock
-        self._sleep = sleep
-        self._next_global = clock()  # earliest moment of the next send
-        self._next_chat: dict[int | str, float] = {}
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-        self.pauses = 0
+@dataclass(frozen=True)
+class Limits:
+    limit: int = TELEGRAM_LIMIT
+    window: float = WINDOW_SECONDS
+    chat_interval: float = CHAT_INTERVAL
+    unprompted_share: int = UNPROMPTED_SHARE
+
+    def __post_init__(self) -> None:
+        if self.limit / self.window > TELEGRAM_LIMIT:
+            raise ValueError("a pace above Telegram's 30 messages a second")
+        if self.chat_interval > self.window:
+            raise ValueError("the window must cover a chat's interval")
 
     @property
     def rate(self) -> float:
         """Messages a second the engine can expect to send (for an ETA)."""
-        return self.global_rate
+        return self.limit / self.window
 
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nothing is sent until `seconds` from now."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
-        self.pauses += 1
+
+@dataclass(frozen=True)
+class Sent:
+    at: float
+    chat_id: int | str | None
+    unprompted: bool
+
+
+def wait_before(
+    now: float,
+    recent: Iterable[Sent],
+    *,
+    chat_id: int | str | None,
+    unprompted: bool,
+    paused_until: float,
+    unprompted_waiting: bool,
+    limits: Limits,
+) -> float:
+    """Seconds to wait before one more message may go (0: it may go now). `recent` is what
+    was sent, oldest first; anything older than the window is ignored."""
+    if paused_until > now:
+        return paused_until - now
+    recent = [sent for sent in recent if sent.at > now - limits.window]
+    if len(recent) >= limits.limit:
+        return recent[0].at + limits.window - now
+    if not unprompted and unprompted_waiting:
+        replies = [sent for sent in recent if not sent.unprompted]
+        if len(replies) >= limits.limit - limits.unprompted_share:
+            return replies[0].at + limits.window - now
+    if unprompted and chat_id is not None:
+        last = max((sent.at for sent in recent if sent.chat_id == chat_id), default=None)
+        if last is not None and last + limits.chat_interval > now:
+            return last + limits.chat_interval - now
+    return 0.0
+
+
+class Pace(Protocol):
+    limits: Limits
+
+    @property
+    def rate(self) -> float: ...
+    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None: ...
+    async def pause(self, seconds: float) -> None: ...
+    async def close(self) -> None: ...
+
+
+class Pacer:
+    """The pace in this process's memory (one process: polling on SQLite)."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits | None = None,
+        chat_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        limits = limits or Limits()
+        if chat_interval is not None:
+            limits = Limits(limits.limit, limits.window, chat_interval, limits.unprompted_share)
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._recent: deque[Sent] = deque()
+        self._paused_until = 0.0
+        self._unprompted_until = 0.0
+        self.pauses = 0
+
+    @property
+    def rate(self) -> float:
+        return self.limits.rate
 
     @property
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
 
-    def wait_time(self, chat_id: int | str | None) -> float:
+    def wait_time(self, chat_id: int | str | None, *, unprompted: bool = True) -> float:
         now = self._clock()
-        ready = max(self._next_global, self._paused_until)
-        if chat_id is not None:
-            ready = max(ready, self._next_chat.get(chat_id, 0.0))
-        return max(0.0, ready - now)
+        while self._recent and self._recent[0].at <= now - self.limits.window:
+            self._recent.popleft()
+        return wait_before(
+            now,
+            self._recent,
+            chat_id=chat_id,
+            unprompted=unprompted,
+            paused_until=self._paused_until,
+            unprompted_waiting=self._unprompted_until > now,
+            limits=self.limits,
+        )
 
-    def record(self, chat_id: int | str | None) -> None:
-        """Count a send now (the bot's replies: they go at once and the engine makes room)."""
-        now = self._clock()
-        interval = 1.0 / self.global_rate
-        # A send that comes a little late (timer overshoot, a commit) may catch up by one slot,
-        # so the average holds at global_rate; never more, so there is no burst.
-        self._next_global = max(self._next_global, now - interval) + interval
-        if chat_id is not None:
-            # A conversation's replies are allowed bursts; they delay the engine's next message
-            # to that chat by one interval from the last reply, not by one per reply.
-            self._next_chat[chat_id] = now + self.chat_interval
-            if len(self._next_chat) > 10_000:
-                self._forget_idle_chats(now)
-
-    async def acquire(self, chat_id: int | str | None) -> None:
+    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None:
         """Wait until one more message to `chat_id` keeps us within every limit, and count it."""
-        async with self._lock:
-            while (wait := self.wait_time(chat_id)) > 0:
-                await self._sleep(wait)
-            self.record(chat_id)
+        started = self._clock()
+        while True:
+            if unprompted:
+                self._unprompted_until = self._clock() + UNPROMPTED_WAITING_SECONDS
+            wait = self.wait_time(chat_id, unprompted=unprompted)
+            if wait <= 0:  # deciding and counting with no await between: no one slips in
+                self._recent.append(Sent(self._clock(), chat_id, unprompted))
+                break
+            await self._sleep(wait)
+        kind = "unprompted" if unprompted else "reply"
+        metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(max(0.0, self._clock() - started))
 
-    def _forget_idle_chats(self, now: float) -> None:
-        horizon = now - _CHAT_MEMORY_SECONDS
-        self._next_chat = {c: t for c, t in self._next_chat.items() if t > horizon}
+    async def pause(self, seconds: float) -> None:
+        """Telegram said 429: nothing is sent until `seconds` from now."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self.pauses += 1
+        metrics.RETRY_AFTER.inc()
+
+    async def close(self) -> None:
+        return None

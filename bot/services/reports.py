@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import babel_locale
 from bot.services import delivery
-from storage import projects
+from storage import projects, sweeps
 from storage import reports as store
 from storage.models import OutboxKind, Project
 
@@ -373,6 +373,10 @@ async def queue_due_digests(session: AsyncSession, now: datetime, translate: Tra
             continue
         staff = await store.staff_ids(session, project.id)
         if not staff:
+            continue
+        # Once per team and week even if two processes get here at the same moment: the
+        # second waits on this key until the first commits, then skips.
+        if not await sweeps.mark_once(session, f"digest:{project.id}:{due.date()}", now):
             continue
         digest = await build_digest(session, project, digest_end(now, project.timezone))
         await delivery.enqueue_per_person(

@@ -21,7 +21,7 @@ from bot.i18n import LANGUAGE_NAMES, babel_locale
 from bot.services import delivery, people
 from bot.services.feedback import COMMENT_LIMIT, NotAllowed, check_words, is_member
 from bot.services.typed_input import read_day
-from storage import audit, projects
+from storage import audit, projects, sweeps
 from storage import feedback as store
 from storage.models import (
     OutboxKind,
@@ -489,6 +489,9 @@ async def remind_overdue(session: AsyncSession, now: datetime, translate: Transl
     not done: once per due date (stored on the update, in the same transaction)."""
     reminded = 0
     for update in await store.overdue_updates(session, now.date()):
+        # Once per update and due date, even if two processes get here at the same moment.
+        if not await sweeps.mark_once(session, f"promise:{update.id}:{update.due_on}", now):
+            continue
         project = await projects.get_project(session, update.project_id)
         members = set(await projects.member_ids(session, update.project_id))
         staff = set(await store.members_with_roles(session, project.id, people.STAFF_ROLES))

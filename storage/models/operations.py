@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
-__all__ = ["AppSecret", "PacePause", "PaceSend", "SweepMark", "SweepRun"]
+__all__ = ["AppSecret", "PaceMark", "PaceSend", "SweepMark", "SweepRun"]
 
 
 class SweepRun(SQLModel, table=True):
@@ -38,8 +38,9 @@ class SweepMark(SQLModel, table=True):
 
 
 class PaceSend(SQLModel, table=True):
-    """A message the bot token sent in the last seconds (the shared pace on PostgreSQL when there
-    is no Redis). Rows older than a few seconds are deleted as new ones come."""
+    """A message the bot token sent in the last second or so (the shared pace on PostgreSQL when
+    there is no Redis), at the database's clock in seconds since the epoch, so every process
+    measures with one clock. Older rows are deleted as new ones come."""
 
     __tablename__ = "pace_send"
     __table_args__ = (Index("ix_pace_send_at", "at"),)
@@ -50,18 +51,19 @@ class PaceSend(SQLModel, table=True):
             BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
         ),
     )
-    at: datetime = Field(sa_type=UTCDateTime)
+    at: float = Field(sa_column=Column(Float(53), nullable=False))
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     unprompted: bool = False
 
 
-class PacePause(SQLModel, table=True):
-    """Telegram said 429: no process sends before `until`."""
+class PaceMark(SQLModel, table=True):
+    """A moment the shared pace remembers: "paused" (Telegram said 429: nobody sends before
+    it) and "unprompted" (until then, unprompted messages are waiting for their share)."""
 
-    __tablename__ = "pace_pause"
+    __tablename__ = "pace_mark"
 
-    id: int = Field(default=1, primary_key=True)
-    until: datetime = Field(sa_type=UTCDateTime)
+    name: str = Field(sa_column=Column(String(16), primary_key=True))
+    until: float = Field(sa_column=Column(Float(53), nullable=False))
 
 
 class AppSecret(SQLModel, table=True):

@@ -40,15 +40,15 @@ def upgrade() -> None:
             primary_key=True,
             autoincrement=True,
         ),
-        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("at", sa.Float(precision=53), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=True),
         sa.Column("unprompted", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_pace_send_at", "pace_send", ["at"])
     op.create_table(
-        "pace_pause",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("until", UTCDateTime(), nullable=False),
+        "pace_mark",
+        sa.Column("name", sa.String(length=16), primary_key=True),
+        sa.Column("until", sa.Float(precision=53), nullable=False),
     )
     op.create_table(
         "app_secret",
@@ -69,7 +69,7 @@ def downgrade() -> None:
     )
     op.create_index("ix_apscheduler_jobs_next_run_time", "apscheduler_jobs", ["next_run_time"])
     op.drop_table("app_secret")
-    op.drop_table("pace_pause")
+    op.drop_table("pace_mark")
     op.drop_index("ix_pace_send_at", "pace_send")
     op.drop_table("pace_send")
     op.drop_table("sweep_mark")

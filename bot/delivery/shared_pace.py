@@ -1,0 +1,188 @@
+"""The pace (bot/delivery/pacer.py) shared by every process of one bot token: in Redis when
+REDIS_URL is set, in PostgreSQL otherwise. One atomic step decides and counts, on the store's
+own clock, so two processes can never both take the last place in a second; a 429 seen by any
+process pauses all of them until Telegram's `retry_after`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import metrics
+from bot.delivery.pacer import UNPROMPTED_WAITING_SECONDS, Limits, Sent, wait_before
+from storage import pace as store
+
+_PREFIX = "{coproduce:pace}"  # one hash slot, so the script's keys live together on a cluster
+
+# The rule of pacer.wait_before, in Redis: it decides and counts in one step. Times are
+# microseconds on Redis' clock. Returns 0 (counted) or the microseconds to wait.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local unprompted = ARGV[1] == '1'
+local limit, share = tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, chat_interval = tonumber(ARGV[4]), tonumber(ARGV[5])
+local waiting_for = tonumber(ARGV[6])
+local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
+if paused > now then return paused - now end
+if unprompted then redis.call('SET', KEYS[4], '1', 'PX', math.floor(waiting_for / 1000)) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + window - now)
+end
+if not unprompted and redis.call('EXISTS', KEYS[4]) == 1
+    and redis.call('ZCARD', KEYS[2]) >= limit - share then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + window - now)
+end
+if unprompted and KEYS[5] ~= KEYS[1] then
+  local last = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if last + chat_interval > now then return last + chat_interval - now end
+end
+redis.call('ZADD', KEYS[1], now, ARGV[7])
+if not unprompted then redis.call('ZADD', KEYS[2], now, ARGV[7]) end
+redis.call('PEXPIRE', KEYS[1], 5000)
+redis.call('PEXPIRE', KEYS[2], 5000)
+if KEYS[5] ~= KEYS[1] then
+  redis.call('SET', KEYS[5], now, 'PX', math.floor(chat_interval / 1000) + 1000)
+end
+return 0
+"""
+
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_ = now + tonumber(ARGV[1])
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > paused then
+  redis.call('SET', KEYS[1], until_, 'PX', math.floor(ARGV[1] / 1000) + 1000)
+end
+return 0
+"""
+
+_MICRO = 1_000_000
+
+
+class _Shared:
+    limits: Limits
+
+    def __init__(self, limits: Limits | None, sleep: Callable[[float], Awaitable[None]]) -> None:
+        self.limits = limits or Limits()
+        self._sleep = sleep
+
+    @property
+    def rate(self) -> float:
+        return self.limits.rate
+
+    async def _try(self, chat_id, unprompted: bool) -> float:
+        raise NotImplementedError
+
+    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None:
+        started = time.monotonic()
+        while (wait := await self._try(chat_id, unprompted)) > 0:
+            await self._sleep(wait)
+        kind = "unprompted" if unprompted else "reply"
+        metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
+
+
+class RedisPace(_Shared):
+    def __init__(
+        self,
+        redis,
+        *,
+        limits: Limits | None = None,
+        prefix: str = _PREFIX,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(limits, sleep)
+        self.redis = redis
+        self.prefix = prefix
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._pause = redis.register_script(_PAUSE)
+
+    async def _try(self, chat_id, unprompted: bool) -> float:
+        p = self.prefix
+        sends = f"{p}:sends"
+        chat_key = f"{p}:chat:{chat_id}" if chat_id is not None else sends
+        limits = self.limits
+        waited = await self._acquire(
+            keys=[sends, f"{p}:replies", f"{p}:paused", f"{p}:unprompted", chat_key],
+            args=[
+                "1" if unprompted else "0",
+                limits.limit,
+                limits.unprompted_share,
+                int(limits.window * _MICRO),
+                int(limits.chat_interval * _MICRO),
+                int(UNPROMPTED_WAITING_SECONDS * _MICRO),
+                uuid.uuid4().hex,
+            ],
+        )
+        return int(waited) / _MICRO
+
+    async def pause(self, seconds: float) -> None:
+        await self._pause(keys=[f"{self.prefix}:paused"], args=[int(seconds * _MICRO)])
+        metrics.RETRY_AFTER.inc()
+
+    async def close(self) -> None:
+        return None  # the client belongs to the dialog state storage, which closes it
+
+
+class DatabasePace(_Shared):
+    """PostgreSQL: one short transaction per message, under an advisory lock."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        limits: Limits | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(limits, sleep)
+        self.engine = engine
+        self._counted = 0
+
+    async def _try(self, chat_id, unprompted: bool) -> float:
+        async with self.engine.begin() as connection:
+            now = await store.lock_and_now(connection)
+            marks = await store.marks(connection)
+            if unprompted:
+                until = now + UNPROMPTED_WAITING_SECONDS
+                await store.set_mark(connection, "unprompted", until, keep_later=False)
+            recent = [
+                Sent(at, chat, was_unprompted)
+                for at, chat, was_unprompted in await store.recent(
+                    connection, now - self.limits.window
+                )
+            ]
+            numeric_chat = int(chat_id) if isinstance(chat_id, int) else None
+            wait = wait_before(
+                now,
+                recent,
+                chat_id=numeric_chat,
+                unprompted=unprompted,
+                paused_until=marks.get("paused", 0.0),
+                unprompted_waiting=marks.get("unprompted", 0.0) > now,
+                limits=self.limits,
+            )
+            if wait > 0:
+                return wait
+            await store.add_send(connection, now, numeric_chat, unprompted)
+            self._counted += 1
+            if self._counted % 100 == 0:
+                await store.forget_before(connection, now - store.KEPT_SECONDS)
+        return 0.0
+
+    async def pause(self, seconds: float) -> None:
+        async with self.engine.begin() as connection:
+            now = await store.lock_and_now(connection)
+            await store.set_mark(connection, "paused", now + seconds, keep_later=True)
+        metrics.RETRY_AFTER.inc()
+
+    async def close(self) -> None:
+        return None
