@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
 
-# "cowork" in ASCII: not the migrations' key, so migrating never waits on the leader.
-LEADER_LOCK_KEY = 0x636F776F726B
+# "cowo" in ASCII, with the database's oid as the lock's second half: advisory locks belong to
+# the whole server, and two bots on one server (in two databases) must not elect one leader.
+LEADER_LOCK_KEY = 0x636F776F
+_LOCK = "(SELECT oid::int FROM pg_database WHERE datname = current_database())"
 
 
 class Leadership(Protocol):
@@ -40,7 +42,7 @@ class PostgresLeadership:
         try:
             held = (
                 await connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+                    text(f"SELECT pg_try_advisory_lock(:key, {_LOCK})"), {"key": self.key}
                 )
             ).scalar_one()
             await connection.commit()  # the lock is the session's: it outlives the transaction
@@ -70,7 +72,7 @@ class PostgresLeadership:
             return
         try:
             await self._connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
+                text(f"SELECT pg_advisory_unlock(:key, {_LOCK})"), {"key": self.key}
             )
             await self._connection.commit()
             await self._connection.close()

@@ -95,6 +95,7 @@ class Pace(Protocol):
 
     @property
     def rate(self) -> float: ...
+    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> float: ...
     async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None: ...
     async def pause(self, seconds: float) -> None: ...
     async def close(self) -> None: ...
@@ -144,16 +145,19 @@ class Pacer:
             limits=self.limits,
         )
 
+    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> float:
+        """Count one message now if it may go (0.0), else the seconds to wait."""
+        if unprompted:
+            self._unprompted_until = self._clock() + UNPROMPTED_WAITING_SECONDS
+        wait = self.wait_time(chat_id, unprompted=unprompted)
+        if wait <= 0:  # deciding and counting with no await between: no one slips in
+            self._recent.append(Sent(self._clock(), chat_id, unprompted))
+        return wait
+
     async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None:
         """Wait until one more message to `chat_id` keeps us within every limit, and count it."""
         started = self._clock()
-        while True:
-            if unprompted:
-                self._unprompted_until = self._clock() + UNPROMPTED_WAITING_SECONDS
-            wait = self.wait_time(chat_id, unprompted=unprompted)
-            if wait <= 0:  # deciding and counting with no await between: no one slips in
-                self._recent.append(Sent(self._clock(), chat_id, unprompted))
-                break
+        while (wait := await self.try_acquire(chat_id, unprompted)) > 0:
             await self._sleep(wait)
         kind = "unprompted" if unprompted else "reply"
         metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(max(0.0, self._clock() - started))

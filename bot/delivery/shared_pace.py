@@ -80,12 +80,13 @@ class _Shared:
     def rate(self) -> float:
         return self.limits.rate
 
-    async def _try(self, chat_id, unprompted: bool) -> float:
+    async def try_acquire(self, chat_id, unprompted: bool) -> float:
+        """Count one message now if it may go (0.0), else the seconds to wait."""
         raise NotImplementedError
 
     async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None:
         started = time.monotonic()
-        while (wait := await self._try(chat_id, unprompted)) > 0:
+        while (wait := await self.try_acquire(chat_id, unprompted)) > 0:
             await self._sleep(wait)
         kind = "unprompted" if unprompted else "reply"
         metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
@@ -106,7 +107,7 @@ class RedisPace(_Shared):
         self._acquire = redis.register_script(_ACQUIRE)
         self._pause = redis.register_script(_PAUSE)
 
-    async def _try(self, chat_id, unprompted: bool) -> float:
+    async def try_acquire(self, chat_id, unprompted: bool) -> float:
         p = self.prefix
         sends = f"{p}:sends"
         chat_key = f"{p}:chat:{chat_id}" if chat_id is not None else sends
@@ -147,7 +148,7 @@ class DatabasePace(_Shared):
         self.engine = engine
         self._counted = 0
 
-    async def _try(self, chat_id, unprompted: bool) -> float:
+    async def try_acquire(self, chat_id, unprompted: bool) -> float:
         async with self.engine.begin() as connection:
             now = await store.lock_and_now(connection)
             marks = await store.marks(connection)
