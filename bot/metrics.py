@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 
 MESSAGES = Counter(
     "coproduce_messages_total",
-    "Unprompted messages the delivery engine finished, by outcome",
-    ["outcome"],  # sent, failed, blocked, may_have_arrived, resent_after_restart
+    "Tries of unprompted messages by the delivery engine, by outcome",
+    ["outcome"],  # sent, resent (an earlier try got no answer), blocked, failed, no_answer
 )
 RETRY_AFTER = Counter(
     "coproduce_telegram_429_total", "Times Telegram said 429 (too many requests) to this process"

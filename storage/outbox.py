@@ -106,6 +106,9 @@ class Claimed:
     priority: int
     attempts: int
     participant: Participant
+    # An earlier try got no answer (its engine stopped mid-send, or Telegram did not answer and
+    # it waits to retry): it may have reached them already.
+    tried_unanswered: bool = False
 
 
 async def claim_due(
@@ -139,7 +142,15 @@ async def claim_due(
         .order_by(OutboxDelivery.priority, OutboxDelivery.due_at, OutboxDelivery.id)
     )
     return [
-        Claimed(d.id, d.message_id, d.priority, d.attempts, participant)
+        Claimed(
+            d.id,
+            d.message_id,
+            d.priority,
+            d.attempts,
+            participant,
+            tried_unanswered=d.state == DeliveryState.SENDING
+            or (d.state == DeliveryState.DEFERRED and d.reason == "retry"),
+        )
         for d, participant in rows.all()
     ]
 
@@ -205,14 +216,21 @@ async def mark_sending(session: AsyncSession, delivery_id: int) -> None:
 
 
 async def mark_sent(
-    session: AsyncSession, delivery_id: int, telegram_message_id: int, at: datetime
+    session: AsyncSession,
+    delivery_id: int,
+    telegram_message_id: int,
+    at: datetime,
+    *,
+    reason: str | None = None,
 ) -> None:
+    """Sent; `reason` "resent" when an earlier try's outcome was unknown, so the report can
+    say they may have it twice."""
     await session.execute(
         update(OutboxDelivery)
         .where(OutboxDelivery.id == delivery_id)
         .values(
             state=DeliveryState.SENT,
-            reason=None,
+            reason=reason,
             sent_at=at,
             telegram_message_id=telegram_message_id,
             claimed_until=None,

@@ -37,6 +37,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.delivery.middleware import already_paced
 from bot.delivery.pacer import Pace
 from bot.delivery.texts import CATALOG
@@ -287,10 +288,14 @@ class DeliveryEngine:
             await self.pacer.acquire(person.telegram_id)
             outcome = await self._send(person, content)
         attempts = item.attempts + 1
+        metrics.MESSAGES.labels(outcome=_outcome_label(outcome, item)).inc()
         if outcome.state == DeliveryState.SENT:
             at = self.clock()
             message_id = outcome.telegram_message_id or 0
-            writes.append(lambda s, d=item.delivery_id: outbox.mark_sent(s, d, message_id, at))
+            resent = Reason.RESENT if item.tried_unanswered else None
+            writes.append(
+                lambda s, d=item.delivery_id: outbox.mark_sent(s, d, message_id, at, reason=resent)
+            )
             usage.record_sent(at)
             if usage.waiting_by_priority.get(item.priority):
                 usage.waiting_by_priority[item.priority] -= 1
@@ -416,6 +421,14 @@ class DeliveryEngine:
             project_name=project.name if project else "",
             project_locale=project.default_locale if project else None,
         )
+
+
+def _outcome_label(outcome: _Outcome, item: outbox.Claimed) -> str:
+    if outcome.state == DeliveryState.SENT:
+        return "resent" if item.tried_unanswered else "sent"
+    if outcome.state == DeliveryState.BLOCKED:
+        return "blocked"
+    return "no_answer" if outcome.retryable else "failed"
 
 
 def _mark(

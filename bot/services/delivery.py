@@ -67,6 +67,9 @@ class Reason:
     CANNOT_RENDER = "cannot_render"  # e.g. a text key no catalog knows
     EXPIRED = "expired"  # its moment passed before they could get it (quiet hours, the cap ...)
     CANCELLED = "cancelled"  # staff cancelled it before its time
+    # Sent, but an earlier try got no answer (its engine stopped mid-send, or Telegram did not
+    # answer): they may have it twice. The report says so rather than hide it.
+    RESENT = "resent"
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ class DeliveryReport:
     over_cap: int
     queued: int  # pending, being sent, or waiting to retry after a transient error
     may_have_arrived: int = 0  # tries used up and the outcome of one unknown: not "failed"
+    resent: int = 0  # of `sent`: sent again after a try that got no answer, so perhaps twice
 
     @property
     def finished(self) -> bool:
@@ -252,9 +256,11 @@ class DeliveryReport:
             ),
             0,
         )
+        resent = 0
         for (state, reason), n in counts.items():
             if state == DeliveryState.SENT:
                 figures["sent"] += n
+                resent += n if reason == Reason.RESENT else 0
             elif state == DeliveryState.BLOCKED:
                 figures["blocked"] += n
             elif state == DeliveryState.FAILED and reason == Reason.MAY_HAVE_ARRIVED:
@@ -269,7 +275,7 @@ class DeliveryReport:
                 figures[reason] += n
             else:
                 figures["queued"] += n
-        return cls(total=sum(counts.values()), **figures)
+        return cls(total=sum(counts.values()), resent=resent, **figures)
 
 
 @dataclass(frozen=True)

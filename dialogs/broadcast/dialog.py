@@ -218,6 +218,11 @@ def broadcast_dialog() -> Dialog:
                 "• Still to go: {queued}\n"
                 "• All together: {total}"
             ),
+            I18nFormat(
+                "• Sent again because Telegram did not confirm the first try "
+                "(they may have it twice): {resent}",
+                when="any_resent",
+            ),
             I18nFormat("People who are waiting will get it later, when they can.", when="waiting"),
             SwitchTo(I18nFormat("Refresh"), id="report_refresh", state=Broadcast.report),
             Cancel(I18nFormat("Done")),

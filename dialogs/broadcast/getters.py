@@ -292,9 +292,11 @@ async def get_report(
             "paused",
             "over_cap",
             "queued",
+            "resent",
         )
     }
     figures["waiting"] = bool(report.quiet_hours or report.paused or report.over_cap)
+    figures["any_resent"] = report.resent > 0
     return figures
 
 
