@@ -1,16 +1,18 @@
 """`TelegramEmulator`: a local Telegram for one bot, and the handle tests hold on to.
 
 It puts the pieces together in the order Telegram applies them to a call (contract check,
-injected fault, flood limit, behaviour), keeps the log tests assert on, runs the HTTP server
-and the webhook pusher, and hands out simulated users. Each instance owns all its state, so
-several emulators can run in one process.
+injected fault, flood limit, behaviour), keeps the log tests assert on, tallies the bot's pace
+(`Traffic`: what a check from outside the bot's processes reads, also over HTTP), runs the
+HTTP server and the webhook pusher, and hands out simulated users. Each instance owns all its
+state, so several emulators can run in one process.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -31,6 +33,8 @@ _SENDING = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "copyMessage", "forwardMessage"}
 )
 _EDITING = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
+# The sends whose text `Traffic` keeps per chat: the messages a person reads.
+_READ_BY_TEXT = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
 class RequestRecord(NamedTuple):
@@ -58,6 +62,90 @@ class EmulatorStats:
     errors: Counter[int] = field(default_factory=Counter)
 
 
+class Traffic:
+    """The bot's pace as Telegram sees it, for checks made from outside the bot's processes.
+
+    * every counted call (limits.COUNTED_METHODS) the flood limit accepted: its arrival time on
+      the limiter's clock and its chat, whether or not the limits are switched on. A call the
+      limit let through counts even if it then failed (a blocked person's 403), as it does
+      against Telegram's limit;
+    * every 429 answered (`too_many_requests`), and how many of those the flood limit gave
+      (`flood_refusals`; the rest were injected faults or chaos);
+    * for sendMessage, sendPhoto and sendDocument that took effect: `received[text][chat_id]`,
+      how many times each chat got each text (the text as the person reads it, after
+      parse_mode; a caption for a photo or document, "" if none). A text is kept once however
+      many chats got it.
+    """
+
+    def __init__(self, window_seconds: float = 1.0) -> None:
+        self.window_seconds = window_seconds
+        self.reset()
+
+    def reset(self) -> None:
+        # One (arrival, chat) pair per accepted call: a 10,000-person broadcast is 10,000 pairs.
+        self._arrivals: list[tuple[float, int | str | None]] = []
+        self.accepted: Counter[str] = Counter()
+        self.too_many_requests = 0
+        self.flood_refusals = 0
+        self.received: defaultdict[str, Counter[int | str]] = defaultdict(Counter)
+
+    def accept(self, method: str, arrival: float, chat_id: int | str | None) -> None:
+        self._arrivals.append((arrival, chat_id))
+        self.accepted[method] += 1
+
+    def deliver(self, method: str, message: Any) -> None:
+        if method in _READ_BY_TEXT and isinstance(message, dict):
+            text = message.get("text", message.get("caption", ""))
+            self.received[text][message["chat"]["id"]] += 1
+
+    def max_in_any_second(self) -> int:
+        """The most accepted counted calls in any sliding window, over all of them."""
+        return _most_in_a_window([t for t, _ in self._arrivals], self.window_seconds)
+
+    def max_in_any_second_one_chat(self) -> int:
+        """The same, for the busiest chat (Telegram allows about one a second, short bursts)."""
+        by_chat: defaultdict[int | str | None, list[float]] = defaultdict(list)
+        for arrival, chat_id in self._arrivals:
+            if chat_id is not None:
+                by_chat[chat_id].append(arrival)
+        return max((_most_in_a_window(t, self.window_seconds) for t in by_chat.values()), default=0)
+
+    def span_seconds(self) -> float:
+        """From the first accepted counted call to the last."""
+        times = [t for t, _ in self._arrivals]
+        return max(times) - min(times) if times else 0.0
+
+    def report(self, text: str | None = None) -> dict[str, Any]:
+        """All of it as JSON-ready data; `text` keeps `received` to that one text."""
+        texts: Iterable[str] = self.received if text is None else [text]
+        return {
+            "window_seconds": self.window_seconds,
+            "accepted": dict(self.accepted),
+            "accepted_total": sum(self.accepted.values()),
+            "span_seconds": self.span_seconds(),
+            "max_in_any_second": self.max_in_any_second(),
+            "max_in_any_second_one_chat": self.max_in_any_second_one_chat(),
+            "too_many_requests": self.too_many_requests,
+            "flood_refusals": self.flood_refusals,
+            "received": {
+                t: {str(chat): n for chat, n in self.received[t].items()}
+                for t in texts
+                if t in self.received
+            },
+        }
+
+
+def _most_in_a_window(times: list[float], seconds: float) -> int:
+    """The most of `times` in any half-open stretch [t, t + seconds): the limiter's window."""
+    times = sorted(times)
+    best = first = 0
+    for last, arrival in enumerate(times):
+        while arrival - times[first] >= seconds:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
 class TelegramEmulator:
     def __init__(
         self,
@@ -68,6 +156,7 @@ class TelegramEmulator:
         username: str = "coproduce_bot",
         first_name: str = "Coproduce",
         token: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
         self.port = port
@@ -75,7 +164,8 @@ class TelegramEmulator:
         self.state = BotState(username=username, first_name=first_name)
         if token:
             self.state.bot_id = int(token.split(":", 1)[0])
-        self.limiter = RateLimiter(enabled=rate_limits)
+        # `clock` is when calls arrive, for the flood limit and the tally; tests pass a fake one.
+        self.limiter = RateLimiter(enabled=rate_limits, clock=clock)
         self.faults = FaultInjector()
         self.chaos: Chaos | None = None  # random faults for a soak run
         self.api = BotApi(self.state, on_webhook_change=self._webhook_changed)
@@ -86,6 +176,7 @@ class TelegramEmulator:
         # Calls that took effect although the bot was told they failed (an "-after" fault).
         self.delivered_then_failed: list[RequestRecord] = []
         self.stats = EmulatorStats()
+        self.traffic = Traffic()
         self._users: dict[int, SimulatedUser] = {}
         self._runner: web.AppRunner | None = None
 
@@ -150,8 +241,15 @@ class TelegramEmulator:
                     self._record(name, params, DROPPED, "connection dropped")
                     return DROPPED, {}
                 raise fault.error()
-            self.limiter.check(name, chat_id)
+            try:
+                arrival = self.limiter.check(name, chat_id)
+            except ApiError:
+                self.traffic.flood_refusals += 1
+                raise
+            if arrival is not None:
+                self.traffic.accept(name, arrival, chat_id)
             result = await self.api.call(name, params)
+            self.traffic.deliver(name, result)
             if fault is not None:  # done, and then the answer is lost on its way back
                 self.delivered_then_failed.append(RequestRecord(name, params, True, None))
                 if fault.drops_connection:
@@ -179,6 +277,7 @@ class TelegramEmulator:
             self.stats.errors[error_code] += 1
             if error_code == 429:
                 self.stats.rejected_429 += 1
+                self.traffic.too_many_requests += 1
         elif method in _SENDING:
             self.stats.sent += 1
         elif method in _EDITING:

@@ -1,16 +1,18 @@
 """Telegram's flood limits and injected failures: the ways a correct call can still fail.
 
 Rate model (documented by Telegram only loosely: "about 30 messages per second overall, about
-one message per second in a single chat, short bursts tolerated"): two token buckets, checked
-together for every sending or editing call.
+one message per second in a single chat, short bursts tolerated"), checked together for every
+sending or editing call (COUNTED_METHODS):
 
-* global bucket: capacity 30, refilled at 30 tokens/s;
-* per-chat bucket: capacity 3 (the tolerated burst), refilled at 1 token/s.
+* overall: an exact sliding window. A call is refused when 30 counted calls were already
+  accepted in the last 1.0 s (by arrival time on the limiter's clock), so no sliding second
+  ever holds more than 30 accepted calls, however they are spread;
+* per chat: a token bucket of capacity 3 (the tolerated burst), refilled at 1 token/s.
 
-A call that finds either bucket empty is refused with 429 and ``retry_after`` = whole seconds
-until a token is back (at least 1, as Telegram never says 0) and consumes nothing, so a client
-that honours retry_after succeeds on its retry. Reading methods (getUpdates, getMe,
-answerCallbackQuery, ...) are not counted, as on Telegram.
+A refused call gets 429 with ``retry_after`` = whole seconds until it would be accepted (until
+the oldest call in the window leaves it, or a chat token is back; at least 1, as Telegram never
+says 0) and consumes nothing, so a client that honours retry_after succeeds on its retry.
+Reading methods (getUpdates, getMe, answerCallbackQuery, ...) are not counted, as on Telegram.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -89,41 +92,69 @@ class TokenBucket:
         self.tokens -= 1
 
 
+class SlidingWindow:
+    """At most `limit` arrivals in any `seconds`-long stretch: the arrivals still inside it."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._arrivals: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more arrival fits (0 if it fits now)."""
+        # An arrival exactly `seconds` ago has left: the window is (now - seconds, now].
+        while self._arrivals and now - self._arrivals[0] >= self.seconds:
+            self._arrivals.popleft()
+        if len(self._arrivals) < self.limit:
+            return 0.0
+        return self._arrivals[0] + self.seconds - now
+
+    def take(self, now: float) -> None:
+        self._arrivals.append(now)
+
+
 class RateLimiter:
     def __init__(
         self,
         *,
         enabled: bool = False,
-        global_rate: float = 30,
-        global_burst: float = 30,
+        global_limit: int = 30,
+        global_window: float = 1.0,
         chat_rate: float = 1,
         chat_burst: float = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.enabled = enabled
-        self._clock = clock
+        self.clock = clock
         self._chat_rate = chat_rate
         self._chat_burst = chat_burst
-        self._global = TokenBucket(global_burst, global_rate, global_burst, clock())
+        self._global = SlidingWindow(global_limit, global_window)
         self._chats: dict[int | str, TokenBucket] = {}
 
-    def check(self, method: str, chat_id: int | str | None) -> None:
-        """Raise 429 if the call would exceed a limit; otherwise count it."""
-        if not self.enabled or method not in COUNTED_METHODS:
-            return
-        now = self._clock()
-        buckets = [self._global]
+    def check(self, method: str, chat_id: int | str | None) -> float | None:
+        """Raise 429 if a counted call would exceed a limit; otherwise count it.
+
+        Returns the call's arrival time on the limiter's clock for a counted method (also when
+        the limits are off, so the emulator can still tally the pace), None for the rest."""
+        if method not in COUNTED_METHODS:
+            return None
+        now = self.clock()
+        if not self.enabled:
+            return now
+        wait = self._global.wait_time(now)
+        chat = None
         if chat_id is not None:
             chat = self._chats.get(chat_id)
             if chat is None:
                 chat = TokenBucket(self._chat_burst, self._chat_rate, self._chat_burst, now)
                 self._chats[chat_id] = chat
-            buckets.append(chat)
-        wait = max(bucket.wait_time(now) for bucket in buckets)
+            wait = max(wait, chat.wait_time(now))
         if wait > 0:
             raise too_many_requests(max(1, math.ceil(wait)))
-        for bucket in buckets:
-            bucket.take()
+        self._global.take(now)
+        if chat is not None:
+            chat.take()
+        return now
 
 
 @dataclass

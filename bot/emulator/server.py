@@ -5,7 +5,8 @@ Everything about a call except HTTP (validation, faults, limits, behaviour) happ
 (query string, urlencoded form, multipart with files, JSON body) and writes
 `{"ok": ..., ...}` with the HTTP status equal to error_code. It also serves downloads and a
 small control API under /_emulator/ so a process that did not start the emulator (the terminal
-demo, a benchmark) can act as a user.
+demo, a benchmark, a multi-process test) can act as a user and read the bot's pace
+(GET /_emulator/stats[?text=...], POST /_emulator/stats/reset; see `Traffic`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def build_app(emulator: TelegramEmulator) -> web.Application:
     app.router.add_post("/_emulator/users/{user_id}/text", _control_text)
     app.router.add_post("/_emulator/users/{user_id}/press", _control_press)
     app.router.add_get("/_emulator/chats/{chat_id}/messages", _control_messages)
+    app.router.add_get("/_emulator/stats", _control_stats)
+    app.router.add_post("/_emulator/stats/reset", _control_stats_reset)
     return app
 
 
@@ -159,3 +162,15 @@ async def _control_messages(request: web.Request) -> web.Response:
     return web.Response(
         text=json.dumps({"ok": True, "result": messages}), content_type="application/json"
     )
+
+
+async def _control_stats(request: web.Request) -> web.Response:
+    """The bot's pace and what each chat received; ?text=... keeps `received` to one text."""
+    report = _emulator(request).traffic.report(text=request.query.get("text"))
+    return _reply(200, {"ok": True, "result": report})
+
+
+async def _control_stats_reset(request: web.Request) -> web.Response:
+    """Start the tally afresh (the flood limit itself keeps what it has seen)."""
+    _emulator(request).traffic.reset()
+    return _reply(200, {"ok": True, "result": True})
