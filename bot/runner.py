@@ -89,7 +89,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     if settings.metrics_port:
         web_app = web.Application()
         _add_operator_routes(web_app, app, settings)
-        runner = web.AppRunner(web_app)
+        runner = web.AppRunner(web_app, access_log=None)  # health checks every 15 s: noise
         await runner.setup()
         await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
     try:
@@ -134,7 +134,8 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
     handler.register(web_app, path=urlparse(settings.webhook_url).path or "/")
     # /healthz and /readyz for the load balancer, /metrics for Prometheus.
     _add_operator_routes(web_app, app, settings)
-    runner = web.AppRunner(web_app)
+    # No access log: a line per update tells nothing, and the webhook path may be a secret.
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()

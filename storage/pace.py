@@ -4,7 +4,7 @@ runs in one short transaction under an advisory lock, on the database's clock.""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import PaceMark, PaceSend
@@ -52,9 +52,22 @@ async def recent(connection: AsyncConnection, since: float) -> list[tuple[float,
 
 async def add_send(
     connection: AsyncConnection, at: float, chat_id: int | None, unprompted: bool
-) -> None:
+) -> int:
+    """Count a send; its row id (the ticket to stamp when Telegram answered)."""
+    result = await connection.execute(
+        PaceSend.__table__.insert()
+        .values(at=at, chat_id=chat_id, unprompted=unprompted)
+        .returning(PaceSend.__table__.c.id)
+    )
+    return result.scalar_one()
+
+
+async def stamp_answered(connection: AsyncConnection, ticket: int) -> None:
+    """Telegram answered: count the send from now, on the database's clock."""
     await connection.execute(
-        PaceSend.__table__.insert().values(at=at, chat_id=chat_id, unprompted=unprompted)
+        update(PaceSend)
+        .where(PaceSend.id == ticket)
+        .values(at=func.greatest(PaceSend.at, text("extract(epoch FROM clock_timestamp())")))
     )
 
 

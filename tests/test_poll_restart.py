@@ -11,6 +11,7 @@ a real process with SIGKILL at several points of the sending."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -112,12 +113,14 @@ class TurnNeverComes:
 
     rate = Pacer().rate
 
-    async def acquire(self, chat_id, *, unprompted: bool = True) -> None:
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id, *, unprompted: bool = True):
         if self.let_through == 0:
             self.waiting.set()
             await asyncio.Event().wait()
         self.let_through -= 1
-        await self.pacer.acquire(chat_id, unprompted=unprompted)
+        async with self.pacer.turn(chat_id, unprompted=unprompted):
+            yield
 
     async def pause(self, seconds: float) -> None:
         await self.pacer.pause(seconds)

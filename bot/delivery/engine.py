@@ -282,11 +282,10 @@ class DeliveryEngine:
         writes.append(lambda s, d=item.delivery_id: outbox.mark_sending(s, d))
         await self._flush(session, writes)
         await session.commit()
-        await self.pacer.acquire(person.telegram_id)
-        outcome = await self._send(person, content)
-        while outcome is None:  # 429: the pacer is paused; same message, once it may go
-            await self.pacer.acquire(person.telegram_id)
-            outcome = await self._send(person, content)
+        outcome = None
+        while outcome is None:  # None: 429, the pace is paused; same message, once it may go
+            async with self.pacer.turn(person.telegram_id):
+                outcome = await self._send(person, content)
         attempts = item.attempts + 1
         metrics.MESSAGES.labels(outcome=_outcome_label(outcome, item)).inc()
         if outcome.state == DeliveryState.SENT:

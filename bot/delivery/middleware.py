@@ -56,9 +56,10 @@ class PacerRequestMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         name = method.__api_method__
         engine_call = already_paced.get()  # the engine took its turn and handles its 429s
-        if name in _COUNTED and not engine_call:
-            await self.pacer.acquire(getattr(method, "chat_id", None), unprompted=False)
         try:
+            if name in _COUNTED and not engine_call:
+                async with self.pacer.turn(getattr(method, "chat_id", None), unprompted=False):
+                    return await make_request(bot, method)
             return await make_request(bot, method)
         except TelegramRetryAfter as error:
             if not engine_call:

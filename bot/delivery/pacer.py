@@ -13,23 +13,26 @@ take turns in one budget. While unprompted messages wait, replies may use at mos
 `limit - unprompted_share` of any second, so a busy conversation never holds a broadcast back
 for long; when nothing unprompted waits, replies may use all of it.
 
-Our second is a little longer than Telegram's (`WINDOW_SECONDS`): a request takes a moment to
-arrive, and one that arrives late must not make 31 land inside Telegram's second.
+A message takes its turn (`turn()`), is counted from that moment, and when Telegram has
+answered it is counted again from the answer: Telegram saw it somewhere in between, so the
+answer's time is never earlier than Telegram's, and a request that was slow on the way cannot
+make 31 land inside Telegram's second, however the requests of several processes interleave.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot import metrics
 
 TELEGRAM_LIMIT = 30  # messages in any sliding second, for the whole bot token
-WINDOW_SECONDS = 1.025
+WINDOW_SECONDS = 1.0
 CHAT_INTERVAL = 1.0  # between unprompted messages to one chat
 UNPROMPTED_SHARE = 10  # of the 30, kept for unprompted messages while they wait
 # How long "unprompted messages are waiting" lasts after the engine last asked for a turn.
@@ -55,11 +58,12 @@ class Limits:
         return self.limit / self.window
 
 
-@dataclass(frozen=True)
+@dataclass
 class Sent:
-    at: float
+    at: float  # when it took its turn; when Telegram answered, once it has
     chat_id: int | str | None
     unprompted: bool
+    ticket: int = 0
 
 
 def wait_before(
@@ -73,10 +77,12 @@ def wait_before(
     limits: Limits,
 ) -> float:
     """Seconds to wait before one more message may go (0: it may go now). `recent` is what
-    was sent, oldest first; anything older than the window is ignored."""
+    was sent, in any order; anything older than the window is ignored."""
     if paused_until > now:
         return paused_until - now
-    recent = [sent for sent in recent if sent.at > now - limits.window]
+    recent = sorted(
+        (sent for sent in recent if sent.at > now - limits.window), key=lambda sent: sent.at
+    )
     if len(recent) >= limits.limit:
         return recent[0].at + limits.window - now
     if not unprompted and unprompted_waiting:
@@ -95,13 +101,47 @@ class Pace(Protocol):
 
     @property
     def rate(self) -> float: ...
-    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> float: ...
-    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None: ...
+    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> Any: ...
+    async def answered(self, ticket: Any) -> None: ...
     async def pause(self, seconds: float) -> None: ...
     async def close(self) -> None: ...
+    def turn(
+        self, chat_id: int | str | None, *, unprompted: bool = True
+    ) -> Any: ...  # an async context manager: wait, count, send inside, count again after
 
 
-class Pacer:
+class Turns:
+    """`turn()` on top of `try_acquire` (a ticket, or the seconds to wait) and `answered`."""
+
+    _sleep: Callable[[float], Awaitable[None]]
+
+    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> Any:
+        raise NotImplementedError
+
+    async def answered(self, ticket: Any) -> None:
+        raise NotImplementedError
+
+    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> Any:
+        """Wait until one more message to `chat_id` keeps every limit, count it; its ticket."""
+        started = time.monotonic()
+        while isinstance(got := await self.try_acquire(chat_id, unprompted), float):
+            await self._sleep(got)
+        kind = "unprompted" if unprompted else "reply"
+        metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
+        return got
+
+    @asynccontextmanager
+    async def turn(
+        self, chat_id: int | str | None, *, unprompted: bool = True
+    ) -> AsyncIterator[None]:
+        ticket = await self.acquire(chat_id, unprompted=unprompted)
+        try:
+            yield
+        finally:
+            await self.answered(ticket)  # an error is an answer too: the call reached us back
+
+
+class Pacer(Turns):
     """The pace in this process's memory (one process: polling on SQLite)."""
 
     def __init__(
@@ -118,7 +158,8 @@ class Pacer:
         self.limits = limits
         self._clock = clock
         self._sleep = sleep
-        self._recent: deque[Sent] = deque()
+        self._recent: dict[int, Sent] = {}
+        self._tickets = itertools.count(1)
         self._paused_until = 0.0
         self._unprompted_until = 0.0
         self.pauses = 0
@@ -133,11 +174,12 @@ class Pacer:
 
     def wait_time(self, chat_id: int | str | None, *, unprompted: bool = True) -> float:
         now = self._clock()
-        while self._recent and self._recent[0].at <= now - self.limits.window:
-            self._recent.popleft()
+        horizon = now - self.limits.window
+        for ticket in [t for t, sent in self._recent.items() if sent.at <= horizon]:
+            del self._recent[ticket]
         return wait_before(
             now,
-            self._recent,
+            self._recent.values(),
             chat_id=chat_id,
             unprompted=unprompted,
             paused_until=self._paused_until,
@@ -145,22 +187,22 @@ class Pacer:
             limits=self.limits,
         )
 
-    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> float:
-        """Count one message now if it may go (0.0), else the seconds to wait."""
+    async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> int | float:
+        """Count one message now if it may go (its ticket, an int), else the seconds to wait."""
         if unprompted:
             self._unprompted_until = self._clock() + UNPROMPTED_WAITING_SECONDS
         wait = self.wait_time(chat_id, unprompted=unprompted)
-        if wait <= 0:  # deciding and counting with no await between: no one slips in
-            self._recent.append(Sent(self._clock(), chat_id, unprompted))
-        return wait
+        if wait > 0:
+            return float(wait)
+        # Deciding and counting with no await between: no one slips in.
+        ticket = next(self._tickets)
+        self._recent[ticket] = Sent(self._clock(), chat_id, unprompted, ticket)
+        return ticket
 
-    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None:
-        """Wait until one more message to `chat_id` keeps us within every limit, and count it."""
-        started = self._clock()
-        while (wait := await self.try_acquire(chat_id, unprompted)) > 0:
-            await self._sleep(wait)
-        kind = "unprompted" if unprompted else "reply"
-        metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(max(0.0, self._clock() - started))
+    async def answered(self, ticket: int) -> None:
+        sent = self._recent.get(ticket)
+        if sent is not None:
+            sent.at = max(sent.at, self._clock())
 
     async def pause(self, seconds: float) -> None:
         """Telegram said 429: nothing is sent until `seconds` from now."""

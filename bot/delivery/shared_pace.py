@@ -6,20 +6,19 @@ process pauses all of them until Telegram's `retry_after`."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import metrics
-from bot.delivery.pacer import UNPROMPTED_WAITING_SECONDS, Limits, Sent, wait_before
+from bot.delivery.pacer import UNPROMPTED_WAITING_SECONDS, Limits, Sent, Turns, wait_before
 from storage import pace as store
 
 _PREFIX = "{coproduce:pace}"  # one hash slot, so the script's keys live together on a cluster
 
 # The rule of pacer.wait_before, in Redis: it decides and counts in one step. Times are
-# microseconds on Redis' clock. Returns 0 (counted) or the microseconds to wait.
+# microseconds on Redis' clock. Returns 0 (counted, as ARGV[7]) or the microseconds to wait.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -55,6 +54,18 @@ end
 return 0
 """
 
+# Telegram answered: count the message from now (see pacer.py), to its chat too.
+_ANSWERED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1]) end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1]) end
+if KEYS[3] ~= KEYS[1] and redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('SET', KEYS[3], now, 'PX', tonumber(ARGV[2]))
+end
+return 0
+"""
+
 _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -69,7 +80,7 @@ return 0
 _MICRO = 1_000_000
 
 
-class _Shared:
+class _Shared(Turns):
     limits: Limits
 
     def __init__(self, limits: Limits | None, sleep: Callable[[float], Awaitable[None]]) -> None:
@@ -79,17 +90,6 @@ class _Shared:
     @property
     def rate(self) -> float:
         return self.limits.rate
-
-    async def try_acquire(self, chat_id, unprompted: bool) -> float:
-        """Count one message now if it may go (0.0), else the seconds to wait."""
-        raise NotImplementedError
-
-    async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> None:
-        started = time.monotonic()
-        while (wait := await self.try_acquire(chat_id, unprompted)) > 0:
-            await self._sleep(wait)
-        kind = "unprompted" if unprompted else "reply"
-        metrics.PACE_WAIT_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
 
 
 class RedisPace(_Shared):
@@ -105,15 +105,22 @@ class RedisPace(_Shared):
         self.redis = redis
         self.prefix = prefix
         self._acquire = redis.register_script(_ACQUIRE)
+        self._answered = redis.register_script(_ANSWERED)
         self._pause = redis.register_script(_PAUSE)
 
-    async def try_acquire(self, chat_id, unprompted: bool) -> float:
+    def _keys(self, chat_id) -> tuple[str, str, str]:
+        sends = f"{self.prefix}:sends"
+        chat_key = f"{self.prefix}:chat:{chat_id}" if chat_id is not None else sends
+        return sends, f"{self.prefix}:replies", chat_key
+
+    async def try_acquire(self, chat_id, unprompted: bool) -> tuple[str, object] | float:
+        """Count one message now if it may go (its ticket), else the seconds to wait."""
         p = self.prefix
-        sends = f"{p}:sends"
-        chat_key = f"{p}:chat:{chat_id}" if chat_id is not None else sends
+        sends, replies, chat_key = self._keys(chat_id)
         limits = self.limits
+        ticket = uuid.uuid4().hex
         waited = await self._acquire(
-            keys=[sends, f"{p}:replies", f"{p}:paused", f"{p}:unprompted", chat_key],
+            keys=[sends, replies, f"{p}:paused", f"{p}:unprompted", chat_key],
             args=[
                 "1" if unprompted else "0",
                 limits.limit,
@@ -121,10 +128,17 @@ class RedisPace(_Shared):
                 int(limits.window * _MICRO),
                 int(limits.chat_interval * _MICRO),
                 int(UNPROMPTED_WAITING_SECONDS * _MICRO),
-                uuid.uuid4().hex,
+                ticket,
             ],
         )
-        return int(waited) / _MICRO
+        if int(waited) > 0:
+            return int(waited) / _MICRO
+        return ticket, chat_id
+
+    async def answered(self, ticket: tuple[str, object]) -> None:
+        member, chat_id = ticket
+        keep_ms = int(self.limits.chat_interval * 1000) + 1000
+        await self._answered(keys=list(self._keys(chat_id)), args=[member, keep_ms])
 
     async def pause(self, seconds: float) -> None:
         await self._pause(keys=[f"{self.prefix}:paused"], args=[int(seconds * _MICRO)])
@@ -148,7 +162,8 @@ class DatabasePace(_Shared):
         self.engine = engine
         self._counted = 0
 
-    async def try_acquire(self, chat_id, unprompted: bool) -> float:
+    async def try_acquire(self, chat_id, unprompted: bool) -> int | float:
+        """Count one message now if it may go (its ticket), else the seconds to wait."""
         async with self.engine.begin() as connection:
             now = await store.lock_and_now(connection)
             marks = await store.marks(connection)
@@ -172,12 +187,16 @@ class DatabasePace(_Shared):
                 limits=self.limits,
             )
             if wait > 0:
-                return wait
-            await store.add_send(connection, now, numeric_chat, unprompted)
+                return float(wait)
+            ticket = await store.add_send(connection, now, numeric_chat, unprompted)
             self._counted += 1
             if self._counted % 100 == 0:
                 await store.forget_before(connection, now - store.KEPT_SECONDS)
-        return 0.0
+        return ticket
+
+    async def answered(self, ticket: int) -> None:
+        async with self.engine.begin() as connection:
+            await store.stamp_answered(connection, ticket)
 
     async def pause(self, seconds: float) -> None:
         async with self.engine.begin() as connection:

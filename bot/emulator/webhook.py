@@ -37,7 +37,12 @@ class WebhookDeliverer:
         self._stopping = False
 
     def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        # A new connection for each update, as Telegram's several connections do: a proxy that
+        # balances connections then spreads updates over all the webhook workers.
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=10),
+            connector=aiohttp.TCPConnector(force_close=True),
+        )
         self._task = asyncio.create_task(self._run(), name="telegram-emulator-webhook")
 
     async def stop(self) -> None:
