@@ -238,7 +238,7 @@ async def create_application(settings: Settings, *, set_commands: bool = True) -
     )
     dispatcher["delivery"] = delivery
     dispatcher["sessions"] = sessions  # for work that outlives an update (a background export)
-    dispatcher["data_dir"] = settings.data_dir  # an old pseudonym-secret file there moves into the database
+    dispatcher["data_dir"] = settings.data_dir  # an old pseudonym-secret file moves to the db
     dispatcher["background_tasks"] = tasks = BackgroundTasks()
     app = Application(
         settings, engine, sessions, storage, i18n, bot, dispatcher, bg_factory, delivery, tasks
