@@ -17,12 +17,11 @@ KEPT_SECONDS = 5.0
 
 async def lock_and_now(connection: AsyncConnection) -> float:
     """Take the pace's turn for this transaction; the database's time, in epoch seconds."""
-    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PACE_LOCK_KEY})
-    return float(
-        (
-            await connection.execute(text("SELECT extract(epoch FROM clock_timestamp())"))
-        ).scalar_one()
+    row = await connection.execute(
+        text("SELECT pg_advisory_xact_lock(:key), extract(epoch FROM clock_timestamp())"),
+        {"key": PACE_LOCK_KEY},
     )
+    return float(row.one()[1])
 
 
 async def marks(connection: AsyncConnection) -> dict[str, float]:

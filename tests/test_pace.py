@@ -5,6 +5,7 @@ this process's memory (one process on SQLite), Redis, and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -65,12 +66,15 @@ async def two_processes(request):
 async def test_two_processes_together_never_send_a_31st_message_within_a_second(two_processes):
     first, second = two_processes
     allowed = []
+    began = time.monotonic()
     for chat in range(31):  # alternating, as two workers' messages interleave
         pace = first if chat % 2 else second
         allowed.append(await pace.try_acquire(1000 + chat, unprompted=True))
+    took = time.monotonic() - began
     assert all(_went(result) for result in allowed[:30])
-    assert not _went(allowed[30])
-    assert 0 < allowed[30] <= first.limits.window  # the 31st waits for the oldest to age out
+    if took < first.limits.window:  # (a machine so busy that 31 calls took a second: no test)
+        assert not _went(allowed[30])
+        assert 0 < allowed[30] <= first.limits.window  # it waits for the oldest to age out
 
 
 async def test_a_429_seen_by_one_process_pauses_the_other(two_processes):
@@ -170,3 +174,16 @@ async def test_a_message_slow_on_its_way_is_counted_from_when_telegram_answered(
     wait = await second.try_acquire(31, unprompted=True)
     assert not _went(wait)
     assert wait > 0
+
+
+async def test_a_person_tapping_fast_gets_at_most_three_screens_in_any_three_seconds(
+    two_processes,
+):
+    """Telegram allows short bursts in one chat, then about one a second: replies and edits
+    to one person keep to that, so a fast tapper never makes Telegram refuse the bot."""
+    first, second = two_processes
+    for pace in (first, second, first):
+        assert _went(await pace.try_acquire(77, unprompted=False))
+    wait = await second.try_acquire(77, unprompted=False)
+    assert not _went(wait) and 2.5 < wait <= 3.0
+    assert _went(await second.try_acquire(78, unprompted=False))  # someone else: no wait

@@ -22,6 +22,7 @@ make 31 land inside Telegram's second, however the requests of several processes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -34,6 +35,10 @@ from bot import metrics
 TELEGRAM_LIMIT = 30  # messages in any sliding second, for the whole bot token
 WINDOW_SECONDS = 1.0
 CHAT_INTERVAL = 1.0  # between unprompted messages to one chat
+# Telegram allows about one message a second in one chat, with short bursts: at most this many
+# in any sliding stretch of this long, replies and edits included (a person tapping fast).
+CHAT_BURST = 3
+CHAT_BURST_SECONDS = 3.0
 UNPROMPTED_SHARE = 10  # of the 30, kept for unprompted messages while they wait
 # How long "unprompted messages are waiting" lasts after the engine last asked for a turn.
 UNPROMPTED_WAITING_SECONDS = 2.0
@@ -45,12 +50,19 @@ class Limits:
     window: float = WINDOW_SECONDS
     chat_interval: float = CHAT_INTERVAL
     unprompted_share: int = UNPROMPTED_SHARE
+    chat_burst: int = CHAT_BURST
+    chat_burst_seconds: float = CHAT_BURST_SECONDS
 
     def __post_init__(self) -> None:
         if self.limit / self.window > TELEGRAM_LIMIT:
             raise ValueError("a pace above Telegram's 30 messages a second")
-        if self.chat_interval > self.window:
-            raise ValueError("the window must cover a chat's interval")
+        if self.chat_interval > self.chat_burst_seconds:
+            raise ValueError("a chat's burst must cover its interval")
+
+    @property
+    def memory(self) -> float:
+        """How far back the rule looks."""
+        return max(self.window, self.chat_burst_seconds)
 
     @property
     def rate(self) -> float:
@@ -80,19 +92,27 @@ def wait_before(
     was sent, in any order; anything older than the window is ignored."""
     if paused_until > now:
         return paused_until - now
-    recent = sorted(
-        (sent for sent in recent if sent.at > now - limits.window), key=lambda sent: sent.at
-    )
-    if len(recent) >= limits.limit:
-        return recent[0].at + limits.window - now
+    recent = [sent for sent in recent if sent.at > now - limits.memory]
+    second = sorted(sent.at for sent in recent if sent.at > now - limits.window)
+    if len(second) >= limits.limit:
+        return second[len(second) - limits.limit] + limits.window - now
     if not unprompted and unprompted_waiting:
-        replies = [sent for sent in recent if not sent.unprompted]
-        if len(replies) >= limits.limit - limits.unprompted_share:
-            return replies[0].at + limits.window - now
-    if unprompted and chat_id is not None:
-        last = max((sent.at for sent in recent if sent.chat_id == chat_id), default=None)
-        if last is not None and last + limits.chat_interval > now:
-            return last + limits.chat_interval - now
+        replies = sorted(
+            sent.at for sent in recent if not sent.unprompted and sent.at > now - limits.window
+        )
+        allowed = limits.limit - limits.unprompted_share
+        if len(replies) >= allowed:
+            return replies[len(replies) - allowed] + limits.window - now
+    if chat_id is not None:
+        chat = sorted(
+            sent.at
+            for sent in recent
+            if sent.chat_id == chat_id and sent.at > now - limits.chat_burst_seconds
+        )
+        if len(chat) >= limits.chat_burst:
+            return chat[len(chat) - limits.chat_burst] + limits.chat_burst_seconds - now
+        if unprompted and chat and chat[-1] + limits.chat_interval > now:
+            return chat[-1] + limits.chat_interval - now
     return 0.0
 
 
@@ -154,7 +174,11 @@ class Pacer(Turns):
     ) -> None:
         limits = limits or Limits()
         if chat_interval is not None:
-            limits = Limits(limits.limit, limits.window, chat_interval, limits.unprompted_share)
+            limits = dataclasses.replace(
+                limits,
+                chat_interval=chat_interval,
+                chat_burst_seconds=max(chat_interval, limits.chat_burst_seconds * chat_interval),
+            )
         self.limits = limits
         self._clock = clock
         self._sleep = sleep
@@ -174,7 +198,7 @@ class Pacer(Turns):
 
     def wait_time(self, chat_id: int | str | None, *, unprompted: bool = True) -> float:
         now = self._clock()
-        horizon = now - self.limits.window
+        horizon = now - self.limits.memory
         for ticket in [t for t, sent in self._recent.items() if sent.at <= horizon]:
             del self._recent[ticket]
         return wait_before(

@@ -26,42 +26,55 @@ local unprompted = ARGV[1] == '1'
 local limit, share = tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, chat_interval = tonumber(ARGV[4]), tonumber(ARGV[5])
 local waiting_for = tonumber(ARGV[6])
+local burst, burst_window = tonumber(ARGV[8]), tonumber(ARGV[9])
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 if paused > now then return paused - now end
 if unprompted then redis.call('SET', KEYS[4], '1', 'PX', math.floor(waiting_for / 1000)) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local n = redis.call('ZCARD', KEYS[1])
+if n >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
   return math.max(1, tonumber(oldest[2]) + window - now)
 end
-if not unprompted and redis.call('EXISTS', KEYS[4]) == 1
-    and redis.call('ZCARD', KEYS[2]) >= limit - share then
-  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
+if not unprompted and redis.call('EXISTS', KEYS[4]) == 1 then
+  local r, allowed = redis.call('ZCARD', KEYS[2]), limit - share
+  if r >= allowed then
+    local oldest = redis.call('ZRANGE', KEYS[2], r - allowed, r - allowed, 'WITHSCORES')
+    return math.max(1, tonumber(oldest[2]) + window - now)
+  end
 end
-if unprompted and KEYS[5] ~= KEYS[1] then
-  local last = tonumber(redis.call('GET', KEYS[5]) or '0')
-  if last + chat_interval > now then return last + chat_interval - now end
+if KEYS[5] ~= KEYS[1] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - burst_window)
+  local c = redis.call('ZCARD', KEYS[5])
+  if c >= burst then
+    local oldest = redis.call('ZRANGE', KEYS[5], c - burst, c - burst, 'WITHSCORES')
+    return math.max(1, tonumber(oldest[2]) + burst_window - now)
+  end
+  if unprompted and c > 0 then
+    local last = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
+    if tonumber(last[2]) + chat_interval > now then
+      return math.max(1, tonumber(last[2]) + chat_interval - now)
+    end
+  end
 end
 redis.call('ZADD', KEYS[1], now, ARGV[7])
 if not unprompted then redis.call('ZADD', KEYS[2], now, ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], 5000)
 redis.call('PEXPIRE', KEYS[2], 5000)
 if KEYS[5] ~= KEYS[1] then
-  redis.call('SET', KEYS[5], now, 'PX', math.floor(chat_interval / 1000) + 1000)
+  redis.call('ZADD', KEYS[5], now, ARGV[7])
+  redis.call('PEXPIRE', KEYS[5], math.floor(burst_window / 1000) + 1000)
 end
 return 0
 """
 
-# Telegram answered: count the message from now (see pacer.py), to its chat too.
+# Telegram answered: count the message from now (see pacer.py), in its chat too.
 _ANSWERED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1]) end
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1]) end
-if KEYS[3] ~= KEYS[1] and redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('SET', KEYS[3], now, 'PX', tonumber(ARGV[2]))
+for _, key in ipairs(KEYS) do
+  if redis.call('ZSCORE', key, ARGV[1]) then redis.call('ZADD', key, 'XX', now, ARGV[1]) end
 end
 return 0
 """
@@ -111,6 +124,7 @@ class RedisPace(_Shared):
     def _keys(self, chat_id) -> tuple[str, str, str]:
         sends = f"{self.prefix}:sends"
         chat_key = f"{self.prefix}:chat:{chat_id}" if chat_id is not None else sends
+        # (no chat: the sends key stands in, and the script skips the chat's rules)
         return sends, f"{self.prefix}:replies", chat_key
 
     async def try_acquire(self, chat_id, unprompted: bool) -> tuple[str, object] | float:
@@ -129,6 +143,8 @@ class RedisPace(_Shared):
                 int(limits.chat_interval * _MICRO),
                 int(UNPROMPTED_WAITING_SECONDS * _MICRO),
                 ticket,
+                limits.chat_burst,
+                int(limits.chat_burst_seconds * _MICRO),
             ],
         )
         if int(waited) > 0:
@@ -137,8 +153,7 @@ class RedisPace(_Shared):
 
     async def answered(self, ticket: tuple[str, object]) -> None:
         member, chat_id = ticket
-        keep_ms = int(self.limits.chat_interval * 1000) + 1000
-        await self._answered(keys=list(self._keys(chat_id)), args=[member, keep_ms])
+        await self._answered(keys=list(dict.fromkeys(self._keys(chat_id))), args=[member])
 
     async def pause(self, seconds: float) -> None:
         await self._pause(keys=[f"{self.prefix}:paused"], args=[int(seconds * _MICRO)])
@@ -167,13 +182,13 @@ class DatabasePace(_Shared):
         async with self.engine.begin() as connection:
             now = await store.lock_and_now(connection)
             marks = await store.marks(connection)
-            if unprompted:
+            if unprompted and marks.get("unprompted", 0.0) < now + UNPROMPTED_WAITING_SECONDS / 2:
                 until = now + UNPROMPTED_WAITING_SECONDS
                 await store.set_mark(connection, "unprompted", until, keep_later=False)
             recent = [
                 Sent(at, chat, was_unprompted)
                 for at, chat, was_unprompted in await store.recent(
-                    connection, now - self.limits.window
+                    connection, now - self.limits.memory
                 )
             ]
             numeric_chat = int(chat_id) if isinstance(chat_id, int) else None
