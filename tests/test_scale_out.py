@@ -126,9 +126,15 @@ async def test_a_broadcast_survives_the_leader_being_killed_with_two_of_each_rol
             assert 1 <= runs <= minutes + 2, f"{sweep} ran {runs} times in {minutes:.1f} min"
 
         # The facilitator's report counts what people actually got, and says so of a resend.
-        async with app.sessions() as session:
-            message = (await session.execute(select(OutboxMessage))).scalars().one()
-            report = await delivery_report(session, message.id)
+        async def recorded() -> bool:  # the last answer is written just after it arrived
+            nonlocal report
+            async with app.sessions() as session:
+                message = (await session.execute(select(OutboxMessage))).scalars().one()
+                report = await delivery_report(session, message.id)
+            return report.queued == 0
+
+        report = None
+        await _until(recorded, within=30, every=0.2)
         assert report.sent == report.total == len(everyone)
         assert report.resent >= duplicated  # a real duplicate is never hidden
         await engine.dispose()
