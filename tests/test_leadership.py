@@ -24,13 +24,10 @@ async def two_engines():
         await engine.dispose()
 
 
-@needs_postgres
-async def test_on_postgresql_one_is_elected_and_a_standby_takes_over_when_it_dies(two_engines):
-    first, second = (PostgresLeadership(engine) for engine in two_engines)
-    assert await first.try_acquire() is True
-    assert await second.try_acquire() is False  # standing by
-    # The leader's process dies (kill -9): the server drops its connection, and the lock.
-    async with two_engines[1].connect() as admin:
+async def _drop_lock_holders(engine) -> None:
+    """The server ends the sessions holding this database's advisory locks (a dead process, or
+    a database restart, as the holder sees it)."""
+    async with engine.connect() as admin:
         await admin.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
@@ -39,6 +36,15 @@ async def test_on_postgresql_one_is_elected_and_a_standby_takes_over_when_it_die
             )
         )
         await admin.commit()
+
+
+@needs_postgres
+async def test_on_postgresql_one_is_elected_and_a_standby_takes_over_when_it_dies(two_engines):
+    first, second = (PostgresLeadership(engine) for engine in two_engines)
+    assert await first.try_acquire() is True
+    assert await second.try_acquire() is False  # standing by
+    # The leader's process dies (kill -9): the server drops its connection, and the lock.
+    await _drop_lock_holders(two_engines[1])
     async with asyncio.timeout(10):
         while not await second.try_acquire():  # noqa: ASYNC110 - a standby asks, as it does
             await asyncio.sleep(0.1)
@@ -127,15 +133,7 @@ async def test_a_leader_whose_database_connection_breaks_stops_its_work(two_engi
         )
     )
     await asyncio.wait_for(started.wait(), 10)
-    async with two_engines[1].connect() as admin:  # the database restarts, for this process
-        await admin.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND pid <> pg_backend_pid()"
-            )
-        )
-        await admin.commit()
+    await _drop_lock_holders(two_engines[1])  # the database restarts, for this process
     await asyncio.wait_for(stopped.wait(), 10)
     stop.set()
     await task
