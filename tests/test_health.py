@@ -112,7 +112,27 @@ async def test_the_running_webhook_server_answers_health_and_readiness(emulator,
                 assert response.status == 200 and await response.text() == "ok"
             async with http.get(f"{base}/readyz") as response:
                 assert response.status == 200
-                assert (await response.json())["checks"] == {"database": "ok"}
+                body = await response.json()
+            assert body["checks"] == {"database": "ok"}
+            assert body["outbox"] == {"backlog": 0, "oldest_due_seconds_ago": None}
+            # A webhook worker runs no sweeps: an operator sees they are not being run.
+            assert body["sweeps"]["unjoined-sweep"]["late"] is True
+
+            person = emulator.user(4242)
+            update = await person.send_text("/start")
+            assert await emulator.wait_until_confirmed(update["update_id"], timeout=10)
+            async with http.get(f"{base}/metrics") as response:
+                assert response.status == 200
+                metrics = await response.text()
+        handled = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("coproduce_update_handling_seconds_count")
+        ]
+        assert handled and float(handled[0].split()[-1]) >= 1
+        for name in ("coproduce_outbox_backlog", "coproduce_telegram_429_total"):
+            assert name in metrics
+        assert "4242" not in metrics  # nothing about a person
     finally:
         stop.set()
         await server

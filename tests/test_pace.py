@@ -174,16 +174,3 @@ async def test_a_message_slow_on_its_way_is_counted_from_when_telegram_answered(
     wait = await second.try_acquire(31, unprompted=True)
     assert not _went(wait)
     assert wait > 0
-
-
-async def test_a_person_tapping_fast_gets_at_most_three_screens_in_any_three_seconds(
-    two_processes,
-):
-    """Telegram allows short bursts in one chat, then about one a second: replies and edits
-    to one person keep to that, so a fast tapper never makes Telegram refuse the bot."""
-    first, second = two_processes
-    for pace in (first, second, first):
-        assert _went(await pace.try_acquire(77, unprompted=False))
-    wait = await second.try_acquire(77, unprompted=False)
-    assert not _went(wait) and 2.5 < wait <= 3.0
-    assert _went(await second.try_acquire(78, unprompted=False))  # someone else: no wait

@@ -35,10 +35,6 @@ from bot import metrics
 TELEGRAM_LIMIT = 30  # messages in any sliding second, for the whole bot token
 WINDOW_SECONDS = 1.0
 CHAT_INTERVAL = 1.0  # between unprompted messages to one chat
-# Telegram allows about one message a second in one chat, with short bursts: at most this many
-# in any sliding stretch of this long, replies and edits included (a person tapping fast).
-CHAT_BURST = 3
-CHAT_BURST_SECONDS = 3.0
 UNPROMPTED_SHARE = 10  # of the 30, kept for unprompted messages while they wait
 # How long "unprompted messages are waiting" lasts after the engine last asked for a turn.
 UNPROMPTED_WAITING_SECONDS = 2.0
@@ -50,19 +46,15 @@ class Limits:
     window: float = WINDOW_SECONDS
     chat_interval: float = CHAT_INTERVAL
     unprompted_share: int = UNPROMPTED_SHARE
-    chat_burst: int = CHAT_BURST
-    chat_burst_seconds: float = CHAT_BURST_SECONDS
 
     def __post_init__(self) -> None:
         if self.limit / self.window > TELEGRAM_LIMIT:
             raise ValueError("a pace above Telegram's 30 messages a second")
-        if self.chat_interval > self.chat_burst_seconds:
-            raise ValueError("a chat's burst must cover its interval")
 
     @property
     def memory(self) -> float:
         """How far back the rule looks."""
-        return max(self.window, self.chat_burst_seconds)
+        return max(self.window, self.chat_interval)
 
     @property
     def rate(self) -> float:
@@ -103,16 +95,12 @@ def wait_before(
         allowed = limits.limit - limits.unprompted_share
         if len(replies) >= allowed:
             return replies[len(replies) - allowed] + limits.window - now
-    if chat_id is not None:
-        chat = sorted(
-            sent.at
-            for sent in recent
-            if sent.chat_id == chat_id and sent.at > now - limits.chat_burst_seconds
-        )
-        if len(chat) >= limits.chat_burst:
-            return chat[len(chat) - limits.chat_burst] + limits.chat_burst_seconds - now
-        if unprompted and chat and chat[-1] + limits.chat_interval > now:
-            return chat[-1] + limits.chat_interval - now
+    if unprompted and chat_id is not None:
+        # Replies to a person are not held per chat (someone is waiting; a 429 on one is
+        # retried after retry_after), but an unprompted message waits a second after anything.
+        last = max((sent.at for sent in recent if sent.chat_id == chat_id), default=None)
+        if last is not None and last + limits.chat_interval > now:
+            return last + limits.chat_interval - now
     return 0.0
 
 
@@ -174,11 +162,7 @@ class Pacer(Turns):
     ) -> None:
         limits = limits or Limits()
         if chat_interval is not None:
-            limits = dataclasses.replace(
-                limits,
-                chat_interval=chat_interval,
-                chat_burst_seconds=max(chat_interval, limits.chat_burst_seconds * chat_interval),
-            )
+            limits = dataclasses.replace(limits, chat_interval=chat_interval)
         self.limits = limits
         self._clock = clock
         self._sleep = sleep

@@ -26,7 +26,6 @@ local unprompted = ARGV[1] == '1'
 local limit, share = tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, chat_interval = tonumber(ARGV[4]), tonumber(ARGV[5])
 local waiting_for = tonumber(ARGV[6])
-local burst, burst_window = tonumber(ARGV[8]), tonumber(ARGV[9])
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 if paused > now then return paused - now end
 if unprompted then redis.call('SET', KEYS[4], '1', 'PX', math.floor(waiting_for / 1000)) end
@@ -44,18 +43,10 @@ if not unprompted and redis.call('EXISTS', KEYS[4]) == 1 then
     return math.max(1, tonumber(oldest[2]) + window - now)
   end
 end
-if KEYS[5] ~= KEYS[1] then
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - burst_window)
-  local c = redis.call('ZCARD', KEYS[5])
-  if c >= burst then
-    local oldest = redis.call('ZRANGE', KEYS[5], c - burst, c - burst, 'WITHSCORES')
-    return math.max(1, tonumber(oldest[2]) + burst_window - now)
-  end
-  if unprompted and c > 0 then
-    local last = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
-    if tonumber(last[2]) + chat_interval > now then
-      return math.max(1, tonumber(last[2]) + chat_interval - now)
-    end
+if unprompted and KEYS[5] ~= KEYS[1] then
+  local last = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
+  if last[2] and tonumber(last[2]) + chat_interval > now then
+    return math.max(1, tonumber(last[2]) + chat_interval - now)
   end
 end
 redis.call('ZADD', KEYS[1], now, ARGV[7])
@@ -63,8 +54,9 @@ if not unprompted then redis.call('ZADD', KEYS[2], now, ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], 5000)
 redis.call('PEXPIRE', KEYS[2], 5000)
 if KEYS[5] ~= KEYS[1] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - chat_interval)
   redis.call('ZADD', KEYS[5], now, ARGV[7])
-  redis.call('PEXPIRE', KEYS[5], math.floor(burst_window / 1000) + 1000)
+  redis.call('PEXPIRE', KEYS[5], math.floor(chat_interval / 1000) + 1000)
 end
 return 0
 """
@@ -143,8 +135,6 @@ class RedisPace(_Shared):
                 int(limits.chat_interval * _MICRO),
                 int(UNPROMPTED_WAITING_SECONDS * _MICRO),
                 ticket,
-                limits.chat_burst,
-                int(limits.chat_burst_seconds * _MICRO),
             ],
         )
         if int(waited) > 0:
