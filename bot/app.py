@@ -155,12 +155,13 @@ class Application:
     tasks: BackgroundTasks
     scheduler: AsyncIOScheduler | None = None
 
-    async def start_background_work(self) -> None:
+    async def start_background_work(self, *, earlier_holders_dead: bool = False) -> None:
         """The delivery engine and the scheduler's sweeps: for the one elected background
-        process (bot/leadership.py), not for webhook workers or tools."""
+        process (bot/leadership.py), not for webhook workers or tools. When the election proves
+        the earlier leader dead, its outbox claims come back at once, not after their lease."""
         from bot.scheduler import start_scheduler
 
-        await self.delivery.start()
+        await self.delivery.start(earlier_engines_dead=earlier_holders_dead)
         self.scheduler = start_scheduler(sessions=self.sessions, delivery=self.delivery)
 
     async def stop_background_work(self) -> None:
@@ -184,10 +185,11 @@ def _pace(settings: Settings, engine: AsyncEngine, storage: BaseStorage) -> Pace
     """Shared in Redis, or in PostgreSQL; in this process's memory on SQLite (one process)."""
     from bot.delivery.shared_pace import DatabasePace, RedisPace
 
+    key = settings.token().encode()  # every process of the bot has it; chat ids are hashed
     if settings.redis_url:
-        return RedisPace(storage.redis)  # the dialog state's client (RedisStorage)
+        return RedisPace(storage.redis, key=key)  # the dialog state's client (RedisStorage)
     if engine.dialect.name == "postgresql":
-        return DatabasePace(engine)
+        return DatabasePace(engine, key=key)
     return Pacer()
 
 

@@ -26,12 +26,20 @@ _LOCK = "(SELECT oid::int FROM pg_database WHERE datname = current_database())"
 
 
 class Leadership(Protocol):
+    # True when holding the lock proves every earlier holder is dead (a file lock the kernel
+    # frees only when its process ends): their outbox claims can be taken back at once.
+    earlier_holders_dead: bool
+
     async def try_acquire(self) -> bool: ...
     async def still_held(self) -> bool: ...
     async def release(self) -> None: ...
 
 
 class PostgresLeadership:
+    # An old leader whose connection broke may still be finishing a send: claims come back
+    # only when their lease runs out.
+    earlier_holders_dead = False
+
     def __init__(self, engine: AsyncEngine, key: int = LEADER_LOCK_KEY) -> None:
         self.engine = engine
         self.key = key
@@ -93,6 +101,8 @@ class PostgresLeadership:
 class FileLeadership:
     """SQLite: an exclusive lock on `<database>.leader-lock`."""
 
+    earlier_holders_dead = True
+
     def __init__(self, path: str) -> None:
         self.path = path
         self._file = None
@@ -123,6 +133,8 @@ class FileLeadership:
 
 class SoleProcess:
     """An in-memory database: nobody else can see it, so this process leads."""
+
+    earlier_holders_dead = True
 
     async def try_acquire(self) -> bool:
         return True

@@ -36,11 +36,14 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 def _background(app: Application, stop: asyncio.Event) -> asyncio.Task:
     """The scheduler and the delivery engine, while this process is the elected one."""
+    leadership = leadership_for(app.engine)
     return asyncio.create_task(
         lead_while(
-            leadership_for(app.engine),
+            leadership,
             stop,
-            start=app.start_background_work,
+            start=lambda: app.start_background_work(
+                earlier_holders_dead=leadership.earlier_holders_dead
+            ),
             stop_work=app.stop_background_work,
             on_change=lambda leading: metrics.LEADER.set(1 if leading else 0),
         ),

@@ -171,6 +171,17 @@ async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
     return result.rowcount or 0
 
 
+async def release_all_claims(session: AsyncSession) -> int:
+    """Let go of every claim: only for an engine that knows every other engine is dead."""
+    result = await session.execute(
+        update(OutboxDelivery)
+        .where(OutboxDelivery.state.in_(OPEN_STATES), OutboxDelivery.claimed_until.is_not(None))
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 async def renew_claims(
     session: AsyncSession, delivery_ids: list[int], held_until: datetime, new_until: datetime
 ) -> int:

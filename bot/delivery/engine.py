@@ -116,20 +116,24 @@ class DeliveryEngine:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def recover(self) -> int:
+    async def recover(self, *, earlier_engines_dead: bool = False) -> int:
         """On start: let go of rows whose lease ran out (their engine died). Rows another live
         engine holds stay its own: it renews its lease every third of it while it works, so
-        a dead engine's rows come back within one lease (30 s) and a live one's never do."""
+        a dead engine's rows come back within one lease (30 s) and a live one's never do. When
+        the caller knows every earlier engine is dead (its election proves it), all come back."""
         async with self.sessions() as session:
-            released = await outbox.release_expired_claims(session, self.clock())
+            if earlier_engines_dead:
+                released = await outbox.release_all_claims(session)
+            else:
+                released = await outbox.release_expired_claims(session, self.clock())
             await session.commit()
         if released:
             log.info("resuming %d deliveries whose engine stopped", released)
         return released
 
-    async def start(self, *, exclusive: bool = True) -> None:
+    async def start(self, *, exclusive: bool = True, earlier_engines_dead: bool = False) -> None:
         if exclusive:
-            await self.recover()
+            await self.recover(earlier_engines_dead=earlier_engines_dead)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="delivery-engine")
 

@@ -6,6 +6,8 @@ process pauses all of them until Telegram's `retry_after`."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -85,6 +87,21 @@ return 0
 _MICRO = 1_000_000
 
 
+class ChatKeys:
+    """Who a message went to, as the shared pace remembers it: a keyed hash of the chat id
+    (keyed with the bot token, which every process of the bot has), never the id itself, so
+    neither Redis' files nor the database's statistics hold a Telegram id."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, chat_id: int | str | None) -> int | None:
+        if chat_id is None:
+            return None
+        digest = hmac.new(self._key, str(chat_id).encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") >> 1  # fits a signed 64-bit column
+
+
 class _Shared(Turns):
     limits: Limits
 
@@ -102,12 +119,14 @@ class RedisPace(_Shared):
         self,
         redis,
         *,
+        key: bytes,
         limits: Limits | None = None,
         prefix: str = _PREFIX,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(limits, sleep)
         self.redis = redis
+        self._chat_key = ChatKeys(key)
         self.prefix = prefix
         self._acquire = redis.register_script(_ACQUIRE)
         self._answered = redis.register_script(_ANSWERED)
@@ -115,7 +134,8 @@ class RedisPace(_Shared):
 
     def _keys(self, chat_id) -> tuple[str, str, str]:
         sends = f"{self.prefix}:sends"
-        chat_key = f"{self.prefix}:chat:{chat_id}" if chat_id is not None else sends
+        chat = self._chat_key(chat_id)
+        chat_key = f"{self.prefix}:chat:{chat:x}" if chat is not None else sends
         # (no chat: the sends key stands in, and the script skips the chat's rules)
         return sends, f"{self.prefix}:replies", chat_key
 
@@ -160,12 +180,13 @@ class DatabasePace(_Shared):
         self,
         engine: AsyncEngine,
         *,
+        key: bytes,
         limits: Limits | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(limits, sleep)
         self.engine = engine
-        self._counted = 0
+        self._chat_key = ChatKeys(key)
 
     async def try_acquire(self, chat_id, unprompted: bool) -> int | float:
         """Count one message now if it may go (its ticket), else the seconds to wait."""
@@ -181,11 +202,11 @@ class DatabasePace(_Shared):
                     connection, now - self.limits.memory
                 )
             ]
-            numeric_chat = int(chat_id) if isinstance(chat_id, int) else None
+            chat = self._chat_key(chat_id)
             wait = wait_before(
                 now,
                 recent,
-                chat_id=numeric_chat,
+                chat_id=chat,
                 unprompted=unprompted,
                 paused_until=marks.get("paused", 0.0),
                 unprompted_waiting=marks.get("unprompted", 0.0) > now,
@@ -193,10 +214,8 @@ class DatabasePace(_Shared):
             )
             if wait > 0:
                 return float(wait)
-            ticket = await store.add_send(connection, now, numeric_chat, unprompted)
-            self._counted += 1
-            if self._counted % 100 == 0:
-                await store.forget_before(connection, now - store.KEPT_SECONDS)
+            ticket = await store.add_send(connection, now, chat, unprompted)
+            await store.forget_before(connection, now - store.KEPT_SECONDS)
         return ticket
 
     async def answered(self, ticket: int) -> None:

@@ -40,7 +40,7 @@ class SweepMark(SQLModel, table=True):
 class PaceSend(SQLModel, table=True):
     """A message the bot token sent in the last second or so (the shared pace on PostgreSQL when
     there is no Redis), at the database's clock in seconds since the epoch, so every process
-    measures with one clock. Older rows are deleted as new ones come."""
+    measures with one clock. Rows older than a few seconds are deleted as each new one comes."""
 
     __tablename__ = "pace_send"
     __table_args__ = (Index("ix_pace_send_at", "at"),)
@@ -52,6 +52,7 @@ class PaceSend(SQLModel, table=True):
         ),
     )
     at: float = Field(sa_column=Column(Float(53), nullable=False))
+    # A keyed hash of the chat id (bot/delivery/shared_pace.py), never the id.
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     unprompted: bool = False
 
