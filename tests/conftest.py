@@ -416,3 +416,27 @@ async def add_offer(app: Application, project_id: int, title: str, **fields) -> 
         await offers.add_offer(session, offer, {"en": (title, "")})
         await session.commit()
         return offer.id
+
+
+# The stories that run real processes for minutes start first, so the short ones fill in
+# around them on the other workers instead of one long story finishing alone at the end.
+_LONG_FIRST = (
+    "test_scale_out.py",
+    "test_poll_restart.py",
+    "test_audit_bound.py",
+    "test_platform.py",
+    "test_every_window.py",
+    "test_ways_out.py",
+    "test_restart.py",
+    "test_chat_demo.py",
+    "test_first_hour.py",
+    "test_admin_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        return _LONG_FIRST.index(name) if name in _LONG_FIRST else len(_LONG_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, the order stays as written
