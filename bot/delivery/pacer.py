@@ -21,6 +21,7 @@ make 31 land inside Telegram's second, however the requests of several processes
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import dataclasses
 import itertools
@@ -118,16 +119,18 @@ class Pace(Protocol):
     ) -> Any: ...  # an async context manager: wait, count, send inside, count again after
 
 
-class Turns:
+class Turns(abc.ABC):
     """`turn()` on top of `try_acquire` (a ticket, or the seconds to wait) and `answered`."""
 
     _sleep: Callable[[float], Awaitable[None]]
 
+    @abc.abstractmethod
     async def try_acquire(self, chat_id: int | str | None, unprompted: bool) -> Any:
-        raise NotImplementedError
+        """Count one message now if it may go (its ticket), else the seconds to wait (float)."""
 
+    @abc.abstractmethod
     async def answered(self, ticket: Any) -> None:
-        raise NotImplementedError
+        """Telegram answered the message of this ticket: count it from now."""
 
     async def acquire(self, chat_id: int | str | None, *, unprompted: bool = True) -> Any:
         """Wait until one more message to `chat_id` keeps every limit, count it; its ticket."""
