@@ -68,7 +68,6 @@ class Sent:
     at: float  # when it took its turn; when Telegram answered, once it has
     chat_id: int | str | None
     unprompted: bool
-    ticket: int = 0
 
 
 def wait_before(
@@ -207,7 +206,7 @@ class Pacer(Turns):
             return float(wait)
         # Deciding and counting with no await between: no one slips in.
         ticket = next(self._tickets)
-        self._recent[ticket] = Sent(self._clock(), chat_id, unprompted, ticket)
+        self._recent[ticket] = Sent(self._clock(), chat_id, unprompted)
         return ticket
 
     async def answered(self, ticket: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime
 from typing import Any
@@ -280,20 +281,10 @@ async def get_report(
     session, locale: str, dialog_manager: DialogManager, **_kw: Any
 ) -> dict[str, Any]:
     report = await delivery_report(session, dialog_manager.dialog_data["message_id"])
+    # Every figure of the report (all counts), in the reader's digits.
     figures = {
-        name: number(getattr(report, name), locale)
-        for name in (
-            "total",
-            "sent",
-            "blocked",
-            "failed",
-            "may_have_arrived",
-            "quiet_hours",
-            "paused",
-            "over_cap",
-            "queued",
-            "resent",
-        )
+        field.name: number(getattr(report, field.name), locale)
+        for field in dataclasses.fields(report)
     }
     figures["waiting"] = bool(report.quiet_hours or report.paused or report.over_cap)
     figures["any_resent"] = report.resent > 0
