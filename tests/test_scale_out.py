@@ -120,6 +120,7 @@ async def test_a_broadcast_survives_the_leader_being_killed_with_two_of_each_rol
         ]
         assert traffic.flood_refusals == 0, refused  # no 429 the bot caused
         assert takeover <= 10, f"the standby took {takeover:.1f} s to go on"
+        assert cluster.emulator.violations == []  # 0 Bot API contract violations
         for sweep in ONCE:
             runs = runs_before_kill.get(sweep, 0) + runs_after.get(sweep, 0)
             assert runs == 1, f"{sweep} ran {runs} times"
