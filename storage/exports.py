@@ -7,9 +7,10 @@ quoted (else NULL, and "not shared" beside it), and no person at all for an anon
 The person column holds the participant's id; bot.services.exports.pseudonyms turns it into a
 code or, when asked for and agreed to, a name.
 
-Two ways to read: `stream` (any database; typed values through SQLAlchemy) and, on SQLite,
-`stream_raw` (the driver's own values: times as text, booleans as 0 and 1), which skips
-SQLAlchemy's per-row work and is several times faster on big exports.
+Ways to read: `stream` (any database; typed values through SQLAlchemy, or, for a statement
+made plain by `as_text` and `packed`, text and numbers) and, on SQLite, `stream_raw` (the
+driver's own values: times as text, booleans as 0 and 1), which skips SQLAlchemy's per-row
+work.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -345,16 +347,45 @@ def never_null(statement: Select) -> list[bool]:
     ]
 
 
-def packed(statement: Select, small: list[int]) -> Select:
+def packed(statement: Select, small: list[int], dialect: str = "sqlite") -> Select:
     """The statement with its small columns (each 0, 1 or NULL) folded into one number at the
-    end, sum of (value, or 2 for NULL) * 3**k: fewer columns to read per row."""
+    end, sum of (value, or 2 for NULL) * 3**k: fewer columns to read per row. (SQLite keeps
+    booleans as numbers already; other databases cast them.)"""
     columns = list(statement.selected_columns)
-    number = sum(
-        (func.coalesce(type_coerce(columns[i], Integer), 2) * 3**k for k, i in enumerate(small)),
+
+    def number(column: Any) -> Any:
+        return type_coerce(column, Integer) if dialect == "sqlite" else cast(column, Integer)
+
+    folded = sum(
+        (func.coalesce(number(columns[i]), 2) * 3**k for k, i in enumerate(small)),
         literal(0),
     ).label("small")
     kept = [column for i, column in enumerate(columns) if i not in small]
-    return statement.with_only_columns(*kept, number, maintain_column_froms=True)
+    return statement.with_only_columns(*kept, folded, maintain_column_froms=True)
+
+
+def as_text(statement: Select, moments: list[int], days: list[int], dialect: str) -> Select:
+    """The statement with its times as UTC text, "2026-07-01 14:05:09.123456", and its days as
+    "2026-07-01", as SQLite keeps them: any database gives plain text and numbers, which the
+    exports' line functions (bot.services.exports.cells) write with no per-cell typing."""
+    columns = list(statement.selected_columns)
+    for i in moments:
+        if dialect == "postgresql":
+            text = func.to_char(func.timezone("UTC", columns[i]), "YYYY-MM-DD HH24:MI:SS.US")
+        elif dialect == "sqlite":
+            text = columns[i]
+        else:  # the line functions read any ISO 8601 text, with or without an offset
+            text = cast(columns[i], String)
+        columns[i] = type_coerce(text, String)
+    for i in days:
+        if dialect == "postgresql":
+            text = func.to_char(columns[i], "YYYY-MM-DD")
+        elif dialect == "sqlite":
+            text = columns[i]
+        else:
+            text = cast(columns[i], String)
+        columns[i] = type_coerce(text, String)
+    return statement.with_only_columns(*columns, maintain_column_froms=True)
 
 
 def reads_raw(session: AsyncSession) -> bool:

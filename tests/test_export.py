@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -487,13 +488,28 @@ def test_coproduce_export_writes_the_files_and_counts_the_rows(tmp_path, monkeyp
     assert cli.main(["export", "--project", "42"]) == 2
 
 
+def _contents(result) -> dict[str, bytes]:
+    """Each file's bytes; an XLSX file's parts, unpacked (the zip file says when it was made)."""
+    contents = {}
+    for path in result.files:
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                contents.update(
+                    {f"{path.name}/{name}": book.read(name) for name in book.namelist()}
+                )
+        else:
+            contents[path.name] = path.read_bytes()
+    return contents
+
+
 @pytest.mark.parametrize("timezone", ["Europe/London", "Asia/Kolkata", "Australia/Lord_Howe"])
-async def test_on_sqlite_the_fast_csv_is_byte_for_byte_the_general_one(
+async def test_every_way_of_reading_writes_the_same_files_byte_for_byte(
     sessions, tmp_path, timezone, monkeypatch
 ):
-    """Big CSV exports on SQLite skip SQLAlchemy's per-row work and write lines directly, and
-    the biggest are written by several processes at once, a range of rows each; the files
-    must be exactly what every other database gets, for every kind and every rule."""
+    """Exports write lines straight from the database's plain values: on SQLite the driver's
+    own (the biggest tables by several processes at once, a range of rows each), elsewhere the
+    query's times as text through SQLAlchemy. In every format the files must be exactly what
+    reading typed values cell by cell gives, for every kind and every rule."""
     from bot.services.exports import parallel
     from storage.models import (
         AccessNeed,
@@ -624,28 +640,36 @@ async def test_on_sqlite_the_fast_csv_is_byte_for_byte_the_general_one(
         really_write_ranges = parallel.write_ranges
         monkeypatch.setattr(parallel, "write_ranges", write_ranges)
         ways = {
-            "general": {"fast": False},
-            "fast": {},
+            "typed": {"reading": exports.Reading.TYPED},
+            "portable": {"reading": exports.Reading.PORTABLE},
+            "best": {},
             # every table counts as big: up to 5 ranges, 3 workers and this process for feedback
             "parallel": {"workers": 5, "parallel_from": 1},
         }
         files = {}
-        for way, options in ways.items():
-            for with_names in (False, True):
-                request = ExportRequest(project.id, format=Format.CSV, with_names=with_names)
-                result = await _export(session, tmp_path, request, **options)
-                files[way, with_names] = {path.name: path.read_bytes() for path in result.files}
-                assert result.rows["feedback"] == len(awkward)
+        for fmt in Format:
+            for way, options in ways.items():
+                for with_names in (False, True):
+                    request = ExportRequest(project.id, format=fmt, with_names=with_names)
+                    result = await _export(session, tmp_path, request, **options)
+                    files[fmt, way, with_names] = _contents(result)
+                    assert result.rows["feedback"] == len(awkward)
         if on_sqlite and parallel.can_fork():  # the parallel path is really the one compared
-            assert all(len(ranges) >= 3 for ranges in ranges_written[:2])  # feedback
+            assert len(ranges_written) == 2 * len(Format) * len(exports.KINDS)
+            assert all(len(ranges) >= 3 for ranges in ranges_written[::9])  # feedback
 
-    for way in ("fast", "parallel"):
-        for with_names in (False, True):
-            fast, general = files[way, with_names], files["general", with_names]
-            assert fast.keys() == general.keys()
-            for name, content in general.items():
-                if not name.endswith("-columns.csv"):  # that one says when it was made
-                    assert fast[name] == content, (way, name)
-    feedback = next(v for k, v in files["fast", True].items() if k.endswith("feedback.csv"))
+    # The About sheet and columns.csv say when the file was made; everything else is the same.
+    made_at = ("-columns.csv", "sheet1.xml")
+    for fmt in Format:
+        for way in ("portable", "best", "parallel"):
+            for with_names in (False, True):
+                theirs, typed = files[fmt, way, with_names], files[fmt, "typed", with_names]
+                assert theirs.keys() == typed.keys()
+                for name, content in typed.items():
+                    if not name.endswith(made_at):
+                        assert theirs[name] == content, (way, name)
+    feedback = next(
+        v for k, v in files[Format.CSV, "best", True].items() if k.endswith("feedback.csv")
+    )
     assert b'"\'=Bryn, the boss"' in feedback  # a name is made safe, and quoted
     assert b',"Dai",' in feedback and b"Ann" not in feedback  # only who agreed to be named

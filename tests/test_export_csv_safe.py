@@ -190,8 +190,13 @@ async def _everything_hostile(session) -> int:
 
 
 async def _csv_exports(session, tmp_path: Path, project_id: int) -> dict[tuple, dict[str, str]]:
-    """Every CSV file, by way (general, fast, parallel) and with or without names."""
-    ways = {"general": {"fast": False}, "fast": {}, "parallel": {"workers": 3, "parallel_from": 1}}
+    """Every CSV file, by way of reading and with or without names."""
+    ways = {
+        "typed": {"reading": exports.Reading.TYPED},
+        "portable": {"reading": exports.Reading.PORTABLE},
+        "best": {},
+        "parallel": {"workers": 3, "parallel_from": 1},
+    }
     files = {}
     for way, options in ways.items():
         for with_names in (False, True):
@@ -217,15 +222,15 @@ async def test_no_separator_makes_a_formula_of_anything_anyone_typed(sessions, t
         for name, data in named.items():
             for separator in SEPARATORS:
                 assert formulas(data, separator) == [], (way, with_names, name, separator)
-    if on_sqlite:  # the three ways write the same bytes
+    if on_sqlite:  # every way writes the same bytes
         for key, named in files.items():
-            general = files["general", key[1]]
+            general = files["typed", key[1]]
             for name, data in named.items():
                 if not name.endswith("-columns.csv"):  # that one says when it was made
                     assert data == general[name], (key, name)
 
     # Read at its own comma, each file gives back every word, with quotes before formulas.
-    feedback = next(v for k, v in files["general", True].items() if k.endswith("-feedback.csv"))
+    feedback = next(v for k, v in files["typed", True].items() if k.endswith("-feedback.csv"))
     rows = list(csv.DictReader(io.StringIO(feedback, newline="")))
     assert [row["text"].replace("'", "") for row in rows] == [
         words.replace("'", "") for words in HOSTILE
@@ -235,7 +240,7 @@ async def test_no_separator_makes_a_formula_of_anything_anyone_typed(sessions, t
         name.replace("'", "") for name in HOSTILE
     }
     assert rows[0]["rating"] == "1"  # numbers stay numbers, unquoted
-    claims = next(v for k, v in files["general", False].items() if k.endswith("-claims.csv"))
+    claims = next(v for k, v in files["typed", False].items() if k.endswith("-claims.csv"))
     assert ",-5.0," in claims  # a negative number is a number, not a formula
 
 
@@ -287,7 +292,9 @@ async def test_libreoffice_runs_no_formula_whatever_the_separator(sessions, tmp_
         project_id = await _everything_hostile(session)
         for with_names in (False, True):
             request = ExportRequest(project_id, format=Format.CSV, with_names=with_names)
-            await exports.export(session, request, tmp_path / "csv", secret=SECRET, fast=False)
+            await exports.export(
+                session, request, tmp_path / "csv", secret=SECRET, reading=exports.Reading.TYPED
+            )
     # A file with none of these defences, so the probe is seen to find formulas.
     (tmp_path / "csv" / "unsafe.csv").write_text(
         '\ufeffid,text\r\n1,=1+1\r\n2,x;=2+2\r\n3,"a;=3+3"\r\n4,b\t=4+4\r\n', encoding="utf-8"

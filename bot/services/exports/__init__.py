@@ -12,14 +12,16 @@ import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.delivery import local_time_to_utc, zone
 from bot.services.exports import parallel
-from bot.services.exports.cells import csv_lines_from_sqlite, moment, small_columns
+from bot.services.exports.cells import line_maker, moment, small_columns
 from bot.services.exports.kinds import KINDS, ExportKind, Value, __
 from bot.services.exports.pseudonyms import People, load_secret
 from bot.services.exports.writers import (
@@ -27,6 +29,7 @@ from bot.services.exports.writers import (
     Format,
     JsonLinesTable,
     XlsxBook,
+    XlsxTable,
     write_columns_csv,
 )
 from storage import audit, projects
@@ -40,11 +43,13 @@ __all__ = [
     "ExportResult",
     "Format",
     "NotAllowed",
+    "Reading",
     "export",
     "load_secret",
     "may_export",
     "note_refusal",
     "projects_to_export",
+    "reading_statement",
 ]
 
 # Telegram's bots may send files up to 50 MB; parts stay a little under it.
@@ -168,6 +173,37 @@ def about_rows(
 Progress = Callable[[str, int, int], None]  # kind, rows done, rows in all
 
 
+class Reading(StrEnum):
+    """How an export reads its rows. The files are the same byte for byte whichever way."""
+
+    # SQLite's own values through the session's driver (aiosqlite), where it is SQLite; else
+    # PORTABLE. Big tables may be read by several processes at once (exports.parallel).
+    BEST = "best"
+    # Any database: the same query with times and days as text and booleans folded into one
+    # number, read through SQLAlchemy, each row written by one %-format (cells.line_maker).
+    PORTABLE = "portable"
+    # Typed values through SQLAlchemy's types, written cell by cell: the plainest statement of
+    # what each cell holds, which the tests compare the other ways with.
+    TYPED = "typed"
+
+
+def reading_statement(
+    kind: ExportKind, window: queries.Window, dialect: str, raw: bool = False
+) -> Select:
+    """The statement a line-writing export runs for a kind: the kind's query (its columns, its
+    consent rules, its filters) with the small columns folded into one number and, unless
+    SQLite's own values are read (`raw`), times and days as text."""
+    statement = kind.query(window)
+    values = kind.values
+    if not raw:
+        moments = [i for i, value in enumerate(values) if value == Value.MOMENT]
+        days = [i for i, value in enumerate(values) if value == Value.DAY]
+        statement = queries.as_text(statement, moments, days, dialect)
+    if small := small_columns(values):
+        statement = queries.packed(statement, small, dialect)
+    return statement
+
+
 async def export(
     session: AsyncSession,
     request: ExportRequest,
@@ -178,17 +214,16 @@ async def export(
     max_bytes: int | None = None,
     progress: Progress | None = None,
     translate: Translate = _english,
-    fast: bool = True,
+    reading: Reading = Reading.BEST,
     workers: int = 1,
     parallel_from: int = parallel.PARALLEL_ROWS,
 ) -> ExportResult:
     """Write the request's files into `directory` and audit it. The actor (None: the command
     line) must coordinate the project. Rows are streamed: memory does not grow with them.
-    `fast`: CSV on SQLite reads the driver's own values and writes lines directly (False: the
-    general path every database takes; the tests compare the two). `workers`: a fast CSV of
-    at least `parallel_from` rows, in one file (no `max_bytes`), is written by this many
-    processes at once (exports.parallel); only when nothing the session wrote is uncommitted,
-    as other processes read the database file."""
+    `reading`: how rows are read (Reading). `workers`: on SQLite, a table of at least
+    `parallel_from` rows, in one file (no `max_bytes`), is written by this many processes at
+    once (exports.parallel); only when nothing the session wrote is uncommitted, as other
+    processes read the database file."""
     if actor is not None and not await may_export(session, actor, request.project_id):
         await note_refusal(session, actor, request.project_id)
         raise NotAllowed(request.project_id)
@@ -201,14 +236,15 @@ async def export(
     names = await queries.names_to_show(session) if request.with_names else None
     people = People(secret, names)
     kinds = [KINDS[name] for name in request.kinds]
-    raw_csv = fast and request.format == Format.CSV and queries.reads_raw(session)
+    raw = reading == Reading.BEST and queries.reads_raw(session)
     in_parallel = (
-        raw_csv
+        raw
         and workers > 1
         and max_bytes is None
         and parallel.can_fork()
         and queries.database_file(session) is not None
     )
+    dialect = session.get_bind().dialect.name
     result = ExportResult()
     stem = f"{_safe_stem(project.name)}-{made_at.astimezone(tz):%Y-%m-%d}"
     directory.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - local, instant
@@ -220,11 +256,6 @@ async def export(
     for kind in kinds:
         statement = kind.query(window)
         total = await queries.count(session, statement) if progress else 0
-        ranges = []
-        if in_parallel:
-            lowest, highest = await queries.id_span(session, statement)
-            if lowest is not None and highest - lowest + 1 >= max(parallel_from, 1):
-                ranges = parallel.id_ranges(lowest, highest, workers)
         if book is not None:
             table = book.table(kind.name, kind.header)
         elif request.format == Format.CSV:
@@ -232,41 +263,33 @@ async def export(
         else:
             path = directory / f"{stem}-{kind.name}.jsonl"
             table = JsonLinesTable(path, kind.header, tz, max_bytes)
-        done = 0
-        if raw_csv:
-            lines = csv_lines_from_sqlite(kind.values, tz, people, queries.never_null(statement))
-            if small := small_columns(kind.values):
-                statement = queries.packed(statement, small)
-            collecting = gc.isenabled()
-            gc.disable()  # a million short-lived row tuples, none in a cycle: no need to look
-            try:
-                if ranges:
-                    done = await parallel.write_ranges(
-                        session,
-                        statement,
-                        ranges,
-                        lines,
-                        table.write_lines,
-                        table.append_lines,
-                        directory / f"{stem}-{kind.name}.csv",
-                        _rows_done(progress, kind.name, total) if progress else None,
-                    )
-                else:
-                    async for batch in queries.stream_raw(session, statement):
-                        table.write_lines(lines(batch))
-                        done += len(batch)
-                        if progress:
-                            progress(kind.name, done, total)
-            finally:
-                if collecting:
-                    gc.enable()
-        else:
+        rows_done = _rows_done(progress, kind.name, total) if progress else None
+        if reading == Reading.TYPED:
+            done = 0
             to_cells = _cells(kind, people)
             async for batch in queries.stream(session, statement):
                 table.write(map(to_cells, batch))
                 done += len(batch)
-                if progress:
-                    progress(kind.name, done, total)
+                if rows_done:
+                    rows_done(done)
+        else:
+            ranges = []
+            if in_parallel:
+                lowest, highest = await queries.id_span(session, statement)
+                if lowest is not None and highest - lowest + 1 >= max(parallel_from, 1):
+                    ranges = parallel.id_ranges(lowest, highest, workers)
+            lines = line_maker(
+                str(request.format),
+                kind.values,
+                tz,
+                people,
+                queries.never_null(statement),
+                bytes if raw else str,
+                kind.header,
+            )
+            plain = reading_statement(kind, window, dialect, raw)
+            scratch = directory / f"{stem}-{kind.name}.{request.format}"
+            done = await _write_lines(session, plain, lines, table, raw, ranges, scratch, rows_done)
         result.files.extend(table.close())
         result.rows[kind.name] = done
     if book is not None:
@@ -286,6 +309,55 @@ async def export(
         detail=request.detail(),
     )
     return result
+
+
+_ENDINGS = {CsvTable: b"\r\n", JsonLinesTable: b"\n", XlsxTable: b"\n"}
+
+
+async def _write_lines(
+    session: AsyncSession,
+    statement: Select,
+    lines: Callable,
+    table: CsvTable | JsonLinesTable | XlsxTable,
+    raw: bool,
+    ranges: list[tuple[int, int]],
+    scratch: Path,
+    rows_done: Callable[[int], None] | None,
+) -> int:
+    """A kind's rows as lines into its table: SQLite's own values (`raw`), in id ranges by
+        several processes when there are `ranges` (their parts beside `scratch`), or any database's
+    plain rows. How many rows were written."""
+    collecting = gc.isenabled()
+    gc.disable()  # a million short-lived row tuples, none in a cycle: no need to look
+    try:
+        if ranges:
+            return await parallel.write_ranges(
+                session,
+                statement,
+                ranges,
+                lines,
+                table.write_lines,
+                table.append_lines,
+                scratch,
+                rows_done,
+                _ENDINGS[type(table)],
+            )
+        done = 0
+        batches = queries.stream_raw(session, statement) if raw else _plain(session, statement)
+        async for batch in batches:
+            table.write_lines(lines(batch))
+            done += len(batch)
+            if rows_done:
+                rows_done(done)
+        return done
+    finally:
+        if collecting:
+            gc.enable()
+
+
+async def _plain(session: AsyncSession, statement: Select):
+    async for batch in queries.stream(session, statement, queries.RAW_BATCH_ROWS):
+        yield batch
 
 
 def _rows_done(progress: Progress, kind: str, total: int) -> Callable[[int], None]:

@@ -20,6 +20,7 @@ return: tests/test_export_csv_safe.py reads the files with each separator.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -101,14 +102,18 @@ def for_json(value: Cell, zone: tzinfo) -> str | int | float | bool | None:
     return value
 
 
-# -- CSV lines straight from SQLite's own values ----------------------------------------------
+# -- lines straight from the database's own values --------------------------------------------
 #
-# A big export is millions of cells, so on SQLite each kind gets one small function, written
-# from its columns' kinds, that turns a batch of the driver's rows (text read as UTF-8 bytes,
-# so nothing is decoded or encoded again) into CSV lines with one %-format per row. Everything
-# that repeats (a person, an hour's time zone offset, a topic) is worked out once and then
-# looked up. The result is byte for byte what CsvTable writes from the typed cells
-# (tests/test_export.py compares the two).
+# A big export is millions of cells, so each kind gets one small function, written from its
+# columns' kinds, that turns a batch of plain rows into the file's lines (CSV lines, JSON
+# objects or XLSX rows) with one %-format per row. The rows come as the database keeps them:
+# times as UTC text (2026-07-01 14:05:09.123456), days as text, booleans folded into one
+# number (storage.exports.packed); on SQLite text stays UTF-8 bytes, so nothing is decoded
+# or encoded again. Everything that repeats (a person, an hour's time zone offset, a topic) is
+# worked out once and then looked up. The result is byte for byte what the writers make from
+# typed cells (tests/test_export.py and tests/test_export_ways.py compare them).
+
+TARGETS = ("csv", "jsonl", "xlsx")
 
 
 class Remembered(dict):
@@ -129,60 +134,203 @@ class Remembered(dict):
         return value
 
 
-def _hour_in_zone(key: bytes, zone: tzinfo) -> tuple[bytes, bytes]:
-    """For a stored UTC hour (b"2026-07-01 14"): the local b"2026-07-01T15" and b"+01:00", when
+def _utc(stored: str) -> datetime:
+    """A stored time (UTC text, with or without an offset) as an aware datetime."""
+    at = datetime.fromisoformat(stored)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def _hour_in_zone(key: str, zone: tzinfo) -> tuple[str, str]:
+    """For a stored UTC hour ("2026-07-01 14"): the local "2026-07-01T15" and "+01:00", when
     every second of that hour has the same whole-hour offset; else empty, and each time in that
     hour is worked out on its own (a zone at +05:30, or a change of offset mid-hour)."""
-    if len(key) != 13 or key[10:11] not in (b" ", b"T"):
-        return b"", b""
-    start = datetime.fromisoformat(f"{key[:10].decode()}T{key[11:13].decode()}:00:00+00:00")
+    if len(key) != 13 or key[10:11] not in (" ", "T"):
+        return "", ""
+    start = datetime.fromisoformat(f"{key[:10]}T{key[11:13]}:00:00+00:00")
     local = start.astimezone(zone)
     offset = local.utcoffset()
     end_offset = (start + timedelta(seconds=3599)).astimezone(zone).utcoffset()
     if offset != end_offset or offset % timedelta(hours=1):
-        return b"", b""
-    return local.strftime("%Y-%m-%dT%H").encode(), local.isoformat(timespec="seconds")[19:].encode()
+        return "", ""
+    return local.strftime("%Y-%m-%dT%H"), local.isoformat(timespec="seconds")[19:]
 
 
-def _csv_moments(zone: tzinfo) -> tuple[Remembered, Callable[[bytes], bytes]]:
-    hours = Remembered(lambda key: _hour_in_zone(key, zone), 100_000)  # eleven years
+def _moments(zone: tzinfo, raw: type) -> tuple[Remembered, Callable]:
+    """The hours' table and the one-time function, for text of type `raw` (bytes or str)."""
+    if raw is bytes:
 
-    def one(stored: bytes) -> bytes:
-        """A time as SQLite keeps it (UTC text) in ISO 8601 in the zone."""
-        start, offset = hours[stored[:13]]
-        if offset:
-            return start + stored[13:19] + offset
-        at = datetime.fromisoformat(stored.decode()).replace(tzinfo=UTC)
-        return moment(at, zone).encode()
+        def hour(key: bytes) -> tuple[bytes, bytes]:
+            start, offset = _hour_in_zone(key.decode(), zone)
+            return start.encode(), offset.encode()
 
-    return hours, one
+        def one(stored: bytes) -> bytes:
+            return moment(_utc(stored.decode()), zone).encode()
+
+    else:
+
+        def hour(key: str) -> tuple[str, str]:
+            return _hour_in_zone(key, zone)
+
+        def one(stored: str) -> str:
+            return moment(_utc(stored), zone)
+
+    return Remembered(hour, 100_000), one  # 100,000 hours: eleven years
 
 
-# For each kind of value: its %-format, and the expression that fills it (`@` is the cell),
-# when the cell may be NULL and when it never is. A stored time "2026-07-01 14:05:09.123456"
-# becomes the hour's local start, ":05:09" and the hour's offset, looked up once per hour.
-# Every cell but a number or an empty one is quoted (text is quoted by `csv_text`).
-_CSV_CELL = {
-    "number": (("%b", "(_ if @ is None else b'%a' % @)"), ("%a", "@")),
-    "text": (("%b", "T[@]"), ("%b", "T[@]")),
-    "moment": (
-        ("%b", "(_ if @ is None else b'\"' + M(@) + b'\"')"),
-        ('"%b%b%b"', "(h := H[@[:13]])[0], @[13:19] if h[1] else M(@), h[1]"),
-    ),
-    "day": (("%b", "(_ if @ is None else b'\"' + @ + b'\"')"), ('"%b"', "@")),
-    "person": (("%b", "P[@]"), ("%b", "P[@]")),
+# For each kind of value and each target: its %-format and the expression that fills it (`@`
+# is the cell), when the cell may be NULL and when it never is. `Q` marks a literal of the
+# rows' text type. A time "2026-07-01 14:05:09.123456" that is never NULL becomes the hour's
+# local start, ":05:09" and the hour's offset, looked up once per hour (`MOMENT`).
+_MOMENT = "(h := H[@[:13]])[0], @[13:19] if h[1] else M(@), h[1]"
+_CELLS = {
+    "csv": {
+        # Every cell but a number or an empty one is quoted (text is quoted by `csv_text`).
+        "number": (("%s", "(E if @ is None else Q'%a' % @)"), ("%a", "@")),
+        "text": (("%s", "T[@]"), ("%s", "T[@]")),
+        "moment": (("%s", "(E if @ is None else Q'\"' + M(@) + Q'\"')"), ('"%s%s%s"', _MOMENT)),
+        "day": (("%s", "(E if @ is None else Q'\"' + @ + Q'\"')"), ('"%s"', "@")),
+        "person": (("%s", "P[@]"), ("%s", "P[@]")),
+    },
+    "jsonl": {
+        "number": (("%s", "(N if @ is None else Q'%r' % @)"), ("%r", "@")),
+        "text": (("%s", "T[@]"), ("%s", "T[@]")),
+        "moment": (("%s", "(N if @ is None else Q'\"' + M(@) + Q'\"')"), ('"%s%s%s"', _MOMENT)),
+        "day": (("%s", "(N if @ is None else Q'\"' + @ + Q'\"')"), ('"%s"', "@")),
+        "person": (("%s", "P[@]"), ("%s", "P[@]")),
+    },
+    "xlsx": {
+        # A number is a number cell, anything else an inline string; an empty cell is <c/>.
+        "number": (
+            ("%s", "(C if @ is None else Q'<c><v>%r</v></c>' % @)"),
+            ("<c><v>%r</v></c>", "@"),
+        ),
+        "text": (("%s", "T[@]"), ("%s", "T[@]")),
+        "moment": (
+            ("%s", "(C if @ is None else Q'<c t=\"inlineStr\"><is><t>' + M(@) + Q'</t></is></c>')"),
+            ('<c t="inlineStr"><is><t>%s%s%s</t></is></c>', _MOMENT),
+        ),
+        "day": (
+            ("%s", "(C if @ is None else Q'<c t=\"inlineStr\"><is><t>' + @ + Q'</t></is></c>')"),
+            ('<c t="inlineStr"><is><t>%s</t></is></c>', "@"),
+        ),
+        "person": (("%s", "P[@]"), ("%s", "P[@]")),
+    },
 }
+_SEPARATOR = {"csv": ",", "jsonl": ", ", "xlsx": ""}
 # Small columns (0, 1 or NULL) come folded into one number (storage.exports.packed): each is
 # read back from it through a table of its words.
 _SMALL_WORDS = {
-    "yes_no": (b'"no"', b'"yes"', b""),
-    "shared": (f'"{_NOT_SHARED}"'.encode(), f'"{_SHARED}"'.encode(), b""),
+    "csv": {
+        "yes_no": ('"no"', '"yes"', ""),
+        "shared": (f'"{_NOT_SHARED}"', f'"{_SHARED}"', ""),
+    },
+    "jsonl": {
+        "yes_no": ("false", "true", "null"),
+        "shared": (f'"{_NOT_SHARED}"', f'"{_SHARED}"', "null"),
+    },
+}
+
+
+def xlsx_string(text: str) -> str:
+    """An inline string cell: safe text (cells.for_xlsx), XML-escaped."""
+    text = for_xlsx(text)
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+
+_SMALL_WORDS["xlsx"] = {
+    value: (xlsx_string(no), xlsx_string(yes), "<c/>")
+    for value, (no, yes) in {"yes_no": ("no", "yes"), "shared": (_NOT_SHARED, _SHARED)}.items()
+}
+
+# How one text cell is written, by target; None (no text) first.
+_TEXT = {
+    "csv": ("", csv_text),
+    "jsonl": ("null", lambda text: json.dumps(text, ensure_ascii=False)),
+    "xlsx": ("<c/>", xlsx_string),
 }
 
 
 def small_columns(values: Sequence[str]) -> list[int]:
-    """Which columns a fast CSV reads folded into one number."""
-    return [i for i, value in enumerate(values) if value in _SMALL_WORDS]
+    """Which columns a line function reads folded into one number."""
+    return [i for i, value in enumerate(values) if value in _SMALL_WORDS["csv"]]
+
+
+def line_maker(
+    target: str,
+    values: Sequence[str],
+    zone: tzinfo,
+    people: Mapping[int | None, str | None],
+    never_null: Sequence[bool] = (),
+    raw: type = bytes,
+    header: Sequence[str] = (),
+) -> Callable[[Sequence[Sequence]], list[bytes]]:
+    """A function from a batch of plain rows to the `target`'s lines in UTF-8, without their
+    endings. The rows hold the columns of these kinds, in order (text as `raw`: bytes or
+    str), but the small ones (`small_columns`), which come folded into one last number.
+    `never_null[i]`: column i is never NULL (a cheaper line). JSON Lines take the `header`
+    (the keys)."""
+
+    def typed(word: str) -> bytes | str:
+        return word.encode() if raw is bytes else word
+
+    empty, make_text = _TEXT[target]
+    if raw is bytes:
+        text = Remembered(lambda value: make_text(value.decode()).encode(), 10_000, longest=200)
+    else:
+        text = Remembered(make_text, 10_000, longest=200)
+    text[None] = typed(empty)
+    hours, one_moment = _moments(zone, raw)
+
+    def shown(person: int | None) -> bytes | str:
+        who = people[person]
+        return text[None if who is None else typed(who)]
+
+    names = {
+        "E": typed(""),
+        "N": typed("null"),
+        "C": typed("<c/>"),
+        "T": text,
+        "H": hours,
+        "M": one_moment,
+        "P": Remembered(shown, 200_000),
+    }
+    small = small_columns(values)
+    never_null = list(never_null) + [False] * (len(values) - len(never_null))
+    formats, fills, read = [], [], []
+    for i, (value, solid) in enumerate(zip(values, never_null, strict=True)):
+        if i in small:
+            k = small.index(i)
+            words = _SMALL_WORDS[target][value]
+            names[f"S{i}"] = tuple(typed(words[n // 3**k % 3]) for n in range(3 ** len(small)))
+            formats.append("%s")
+            fills.append(f"S{i}[f]")
+            continue
+        form, fill = _CELLS[target][value][solid]
+        if raw is str:  # text from any database: a time may come in another shape
+            fill = fill.replace("if h[1] else", "if h[1] and len(@) in (19, 26) else")
+        formats.append(form)
+        fills.append(fill.replace("@", f"v{i}").replace("Q'", "b'" if raw is bytes else "'"))
+        read.append(f"v{i}")
+    if small:
+        read.append("f")
+    if target == "jsonl":
+        formats = [f"{json.dumps(key)}: {form}" for key, form in zip(header, formats, strict=True)]
+        line = "{" + ", ".join(formats) + "}"
+    elif target == "xlsx":
+        line = "<row>" + "".join(formats) + "</row>"
+    else:
+        line = ",".join(formats)
+    row = f"{', '.join(fills)},"
+    each = f"for ({', '.join(read)},) in batch"
+    if raw is bytes:
+        body = f"[{line.replace('%s', '%b').encode()!r} % ({row}) {each}]"
+    else:  # the writers take UTF-8
+        body = f"[({line!r} % ({row})).encode() {each}]"
+    source = f"def lines(batch):\n    return {body}\n"
+    exec(compile(source, f"<{target} lines>", "exec"), names)  # only our own fixed snippets
+    return names["lines"]
 
 
 def csv_lines_from_sqlite(
@@ -191,45 +339,5 @@ def csv_lines_from_sqlite(
     people: Mapping[int | None, str | None],
     never_null: Sequence[bool] = (),
 ) -> Callable[[Sequence[Sequence]], list[bytes]]:
-    """A function from a batch of SQLite rows to CSV lines in UTF-8, without their endings.
-    The rows hold the columns of these kinds, in order (text as UTF-8 bytes), but the small
-    ones (`small_columns`), which come folded into one last number. `never_null[i]`: column i
-    is never NULL (a cheaper line)."""
-    text = Remembered(lambda raw: csv_text(raw.decode()).encode(), 10_000, {None: b""}, longest=200)
-    hours, one_moment = _csv_moments(zone)
-    names = {
-        "_": b"",
-        "T": text,
-        "H": hours,
-        "M": one_moment,
-        "P": Remembered(lambda person: text[_utf8(people[person])], 200_000),
-    }
-    small = small_columns(values)
-    never_null = list(never_null) + [False] * (len(values) - len(never_null))
-    formats, fills, read = [], [], []
-    for i, (value, solid) in enumerate(zip(values, never_null, strict=True)):
-        if i in small:
-            k = small.index(i)
-            names[f"S{i}"] = tuple(
-                _SMALL_WORDS[value][n // 3**k % 3] for n in range(3 ** len(small))
-            )
-            formats.append("%b")
-            fills.append(f"S{i}[f]")
-            continue
-        form, fill = _CSV_CELL[value][solid]
-        formats.append(form)
-        fills.append(fill.replace("@", f"v{i}"))
-        read.append(f"v{i}")
-    if small:
-        read.append("f")
-    line = ",".join(formats).encode()
-    source = (
-        f"def lines(batch):\n"
-        f"    return [{line!r} % ({', '.join(fills)}) for ({', '.join(read)},) in batch]\n"
-    )
-    exec(compile(source, "<csv lines>", "exec"), names)  # only our own fixed snippets
-    return names["lines"]
-
-
-def _utf8(text: str | None) -> bytes | None:
-    return None if text is None else text.encode()
+    """CSV lines from SQLite's own values (text as UTF-8 bytes): `line_maker("csv", ...)`."""
+    return line_maker("csv", values, zone, people, never_null)

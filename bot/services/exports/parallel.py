@@ -1,8 +1,8 @@
-"""A big CSV export on SQLite in several processes at once: each reads and writes one range of
+"""A big export on SQLite in several processes at once: each reads and writes one range of
 ids, and the file is their parts in order, byte for byte what one process writes.
 
 Reading rows through Python's sqlite3 module and formatting them is the whole cost of a big
-CSV export, and it is bound to one core. So the rows are cut into ranges of ids: this process
+export, and it is bound to one core. So the rows are cut into ranges of ids: this process
 writes the first range into the file through its own session, and a forked worker process
 writes each other range into a temporary file beside it, through its own read-only
 connection and the same line function (with its caches: people, hours, topics), so the
@@ -62,10 +62,12 @@ async def write_ranges(
     append: Callable[[Path, int], None],
     scratch: Path,
     progress: Progress | None = None,
+    ending: bytes = b"\r\n",
 ) -> int:
     """Write the statement's rows, range by range in order: the first range here through
     `write` (a batch of lines at a time), each other one in a worker into a scratch file that
-    `append` then adds (with its row count). How many rows were written."""
+    `append` then adds (with its row count); each line ends with `ending`. How many rows were
+    written."""
     database = queries.database_file(session)
     assert database is not None, "only a SQLite file can be read by other processes"
     dialect = (await session.connection()).dialect
@@ -80,7 +82,7 @@ async def write_ranges(
             receiver, sender = context.Pipe(duplex=False)
             worker = context.Process(
                 target=_write_range,
-                args=(database, sql, parameters, lines, path, sender),
+                args=(database, sql, parameters, lines, path, sender, ending),
                 daemon=True,
             )
             worker.start()
@@ -117,7 +119,13 @@ async def write_ranges(
 
 
 def _write_range(
-    database: str, sql: str, parameters: list[Any], lines: Lines, path: Path, sender: Any
+    database: str,
+    sql: str,
+    parameters: list[Any],
+    lines: Lines,
+    path: Path,
+    sender: Any,
+    ending: bytes,
 ) -> None:
     """In a worker: one range's lines into `path`, then its row count to the parent."""
     gc.disable()  # short-lived row tuples, none in a cycle
@@ -128,7 +136,7 @@ def _write_range(
         with path.open("wb", buffering=1 << 20) as file:
             cursor = connection.execute(sql, parameters)
             while batch := cursor.fetchmany(queries.RAW_BATCH_ROWS):
-                file.write(b"\r\n".join(lines(batch)) + b"\r\n")
+                file.write(ending.join(lines(batch)) + ending)
                 rows += len(batch)
     finally:
         connection.close()
