@@ -452,6 +452,36 @@ async def stream_raw(
         driver.text_factory = text_factory
 
 
+async def stream_plain(
+    session: AsyncSession, statement: Select, batch_rows: int = RAW_BATCH_ROWS
+) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    """A statement of plain values (text and numbers: `as_text`, `packed`), a batch at a time,
+    in the session's transaction, through the driver's own cursor where it is asyncpg (its
+    records, each batch asked for in one round trip) or aiosqlite (its tuples): no SQLAlchemy
+    row per record. Any other driver through `stream`."""
+    connection = await session.connection()
+    if connection.dialect.driver == "aiosqlite":
+        sql, parameters = raw_query(connection.dialect, statement)
+        driver = (await connection.get_raw_connection()).driver_connection
+        cursor = await driver.execute(sql, parameters)
+        try:
+            while batch := await cursor.fetchmany(batch_rows):
+                yield batch
+        finally:
+            await cursor.close()
+        return
+    if connection.dialect.driver != "asyncpg":
+        async for batch in stream(session, statement, batch_rows):
+            yield batch
+        return
+    sql, parameters = raw_query(connection.dialect, statement)
+    driver = (await connection.get_raw_connection()).driver_connection
+    await connection.exec_driver_sql("SELECT 1")  # the session's transaction is open on it
+    cursor = await driver.cursor(sql, *parameters)
+    while batch := await cursor.fetch(batch_rows):
+        yield batch
+
+
 async def count(session: AsyncSession, statement: Select) -> int:
     """How many rows the statement would give (for progress, and for the tests)."""
     counted = select(func.count()).select_from(statement.order_by(None).subquery())

@@ -8,8 +8,10 @@ anyway). Each export is audited. Words in the files (the "About" sheet) go throu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -343,8 +345,12 @@ async def _write_lines(
                 _ENDINGS[type(table)],
             )
         done = 0
-        batches = queries.stream_raw(session, statement) if raw else _plain(session, statement)
-        async for batch in batches:
+        batches = (
+            queries.stream_raw(session, statement)
+            if raw
+            else queries.stream_plain(session, statement)
+        )
+        async for batch in _ahead(batches):
             table.write_lines(lines(batch))
             done += len(batch)
             if rows_done:
@@ -355,9 +361,23 @@ async def _write_lines(
             gc.enable()
 
 
-async def _plain(session: AsyncSession, statement: Select):
-    async for batch in queries.stream(session, statement, queries.RAW_BATCH_ROWS):
-        yield batch
+async def _ahead(batches: AsyncIterator[list]) -> AsyncIterator[list]:
+    """The same batches, the next one asked for before this one is handed over: the database
+    (SQLite in its driver's thread, a server over its socket) reads it while this process
+    writes lines, on the other core."""
+    upcoming = asyncio.ensure_future(anext(batches, None))
+    try:
+        while (batch := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(anext(batches, None))
+            for _ in range(8):  # let the request go out: a few steps of the driver's own
+                await asyncio.sleep(0)
+            yield batch
+    finally:
+        if not upcoming.done():
+            upcoming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upcoming
+        await batches.aclose()
 
 
 def _rows_done(progress: Progress, kind: str, total: int) -> Callable[[int], None]:
