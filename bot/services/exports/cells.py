@@ -235,6 +235,10 @@ def xlsx_string(text: str) -> str:
     """An inline string cell: safe text (cells.for_xlsx), XML-escaped."""
     text = for_xlsx(text)
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Line breaks as references: a row stays one line of the sheet's XML (exports.parallel
+    # adds parts line by line), and a carriage return survives (a reader turns a bare one
+    # into a line feed).
+    escaped = escaped.replace("\n", "&#10;").replace("\r", "&#13;")
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
