@@ -335,13 +335,3 @@ def line_maker(
     source = f"def lines(batch):\n    return {body}\n"
     exec(compile(source, f"<{target} lines>", "exec"), names)  # only our own fixed snippets
     return names["lines"]
-
-
-def csv_lines_from_sqlite(
-    values: Sequence[str],
-    zone: tzinfo,
-    people: Mapping[int | None, str | None],
-    never_null: Sequence[bool] = (),
-) -> Callable[[Sequence[Sequence]], list[bytes]]:
-    """CSV lines from SQLite's own values (text as UTF-8 bytes): `line_maker("csv", ...)`."""
-    return line_maker("csv", values, zone, people, never_null)
