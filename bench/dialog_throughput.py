@@ -619,6 +619,10 @@ async def measure(bot: str, repeat: int, args: argparse.Namespace, workdir: Path
                 run.open_cpu = process.cpu_seconds() - cpu
             run.peak_rss_mb = process.peak_rss_mb()
         run.violations = len(emulator.violations)
+    except TimeoutError as error:
+        log = data / "bot.log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-15:] if log.exists() else []
+        raise TimeoutError(f"{LABELS[bot]}: {error}\n  " + "\n  ".join(tail)) from None
     finally:
         await emulator.stop()
     return run
