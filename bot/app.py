@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -28,6 +27,7 @@ from bot.private_chats import private_chats_only
 from bot.reply_faults import KeepWritesOnReplyFailure, RetryReplies
 from bot.tasks import BackgroundTasks
 from bot.telegram_contract import ContractGuard
+from bot.telegram_session import BotSession
 from dialogs.actions import actions_router, markup_factory
 from dialogs.availability.dialog import availability_dialog
 from dialogs.broadcast.dialog import broadcast_dialog
@@ -136,7 +136,7 @@ def create_dispatcher(
 
 
 def create_bot(token: str, api_url: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session = BotSession(api=TelegramAPIServer.from_base(api_url))
     session.middleware(ContractGuard())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
 

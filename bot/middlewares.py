@@ -37,6 +37,7 @@ from dialogs.states import STAFF_STATE_GROUPS, STAFF_WIDGET_PREFIX, MainMenu, On
 from storage import audit, participants, updates
 from storage.db import update_session
 from storage.fsm import flush_dialog_state, forget_user_dialogs
+from storage.models import Participant
 from storage.outage import is_storage_outage
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -111,14 +112,14 @@ class ContextMiddleware(BaseMiddleware):
             destiny="coproduce:update",
         )
 
-    async def _participant(self, session: AsyncSession, telegram_id: int, *, create: bool):
+    async def _participant(
+        self, session: AsyncSession, found: Participant | None, telegram_id: int
+    ) -> Participant | None:
         """Only a person's own message creates their record: a job never brings back someone
         who was erased."""
-        participant = await participants.get_by_telegram_id(session, telegram_id)
-        if participant is not None or not create:
-            if participant is not None:
-                participants.touch(participant)
-            return participant
+        if found is not None:
+            participants.touch(found)
+            return found
         # A newcomer's row is committed at once, so the rest of the update holds no write lock
         # (SQLite has one) until its end. Nothing else is pending in the session yet.
         await participants.add_if_missing(session, telegram_id)
@@ -140,21 +141,26 @@ class ContextMiddleware(BaseMiddleware):
     async def _handle(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = event.update_id if _is_telegram_update(event) else None
         async with self.sessions() as session:
-            if update_id is not None and await updates.already_processed(session, [update_id]):
+            user = data.get("event_from_user")
+            if user is not None and not user.is_bot:
+                # One round trip: handled before?, and the sender's record.
+                handled, participant = await updates.handled_and_sender(session, update_id, user.id)
+            else:
+                participant = None
+                handled = update_id is not None and bool(
+                    await updates.already_processed(session, [update_id])
+                )
+            if handled:
                 log.debug("update %s was handled before; skipped", update_id)
                 return UNHANDLED
-            user = data.get("event_from_user")
-            participant = None
             locale = self.default_locale
             if user is not None and not user.is_bot:
-                participant = await self._participant(
-                    session, user.id, create=update_id is not None
-                )
+                if participant is not None or update_id is not None:
+                    participant = await self._participant(session, participant, user.id)
                 if update_id is not None and participant.unreachable_since is not None:
                     participant.unreachable_since = None  # they wrote to us: reachable again
-                locale = participant.locale or suggest_locale(
-                    user.language_code, self.default_locale
-                )
+                own = participant.locale if participant is not None else None
+                locale = own or suggest_locale(user.language_code, self.default_locale)
             end_of_update = EndOfUpdate()
             data.update(
                 session=session,

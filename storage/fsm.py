@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import current_update_session
@@ -29,10 +30,18 @@ def _pending(session: AsyncSession) -> dict[str, dict[str, Any]]:
     return session.info.setdefault(_PENDING, {})
 
 
+_ONE_KEY = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("key"))
+# Every record of one chat (its state, dialog stack and open dialogs). A key range rather than
+# LIKE, so PostgreSQL's primary-key index serves it too. Built once: every update runs it.
+_CHAT = select(_TABLE.c.key, _TABLE.c.state, _TABLE.c.data).where(
+    or_(
+        _TABLE.c.key == bindparam("base"), _TABLE.c.key.between(bindparam("low"), bindparam("high"))
+    )
+)
+
+
 async def _select(session: AsyncSession, key: str) -> tuple[str | None, str] | None:
-    row = (
-        await session.execute(select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == key))
-    ).first()
+    row = (await session.execute(_ONE_KEY, {"key": key})).first()
     return None if row is None else (row.state, row.data)
 
 
@@ -43,14 +52,22 @@ async def _upsert(session: AsyncSession, key: str, values: dict[str, Any]) -> No
 
 
 async def _select_chat(session: AsyncSession, base: str) -> dict[str, tuple[str | None, str]]:
-    """Every record of one chat (its state, dialog stack and open dialogs) in one query.
-    A key range rather than LIKE, so PostgreSQL's primary-key index serves it too."""
-    rows = await session.execute(
-        select(_TABLE.c.key, _TABLE.c.state, _TABLE.c.data).where(
-            or_(_TABLE.c.key == base, _TABLE.c.key.between(base + ":", base + ";"))
-        )
-    )
+    rows = await session.execute(_CHAT, {"base": base, "low": base + ":", "high": base + ";"})
     return {row.key: (row.state, row.data) for row in rows}
+
+
+@cache
+def _write_rows(dialect_name: str):
+    """The update's records in one statement (executemany: one call, whatever the count)."""
+    statement = insert_for(dialect_name, _TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "state": statement.excluded.state,
+            "data": statement.excluded.data,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
 
 
 async def flush_dialog_state(session: AsyncSession) -> None:
@@ -73,18 +90,8 @@ async def flush_dialog_state(session: AsyncSession) -> None:
     if emptied:
         await session.execute(delete(_TABLE).where(_TABLE.c.key.in_(emptied)))
     if rows:
-        # One statement for the whole update: the write lock is held for as short as can be.
-        statement = insert_for(session.bind.dialect.name, _TABLE).values(rows)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["key"],
-                set_={
-                    "state": statement.excluded.state,
-                    "data": statement.excluded.data,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
-        )
+        # Written together at the end: the write lock is held for as short as can be.
+        await session.execute(_write_rows(session.bind.dialect.name), rows)
 
 
 class SQLStorage(BaseStorage):
