@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org"
@@ -35,6 +35,12 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     database_url: str = ""
+    # Database connections (and Redis connections) each process keeps at most, and the seconds
+    # an update waits for a free one before it is handled again later. None: 50 on PostgreSQL
+    # (Telegram's 40 webhook updates at once, and the background work), 20 on SQLite; 30 s.
+    # Why: storage/db.py, create_engine.
+    database_pool_size: int | None = Field(default=None, ge=1)
+    database_pool_timeout: float | None = Field(default=None, gt=0)
     redis_url: str | None = None
     telegram_api_url: str = TELEGRAM_API_URL
     default_locale: str = "en"
@@ -57,6 +63,11 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LOCALES:
             raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
+
+    @field_validator("database_pool_size", "database_pool_timeout", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_format")
     @classmethod

@@ -19,16 +19,71 @@ from sqlalchemy.ext.asyncio import (
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# How many connections a process keeps, and may have at most (DATABASE_POOL_SIZE in
+# bot/config.py overrides it; Redis gets a pool of the same size: redis_connection_pool).
+# They are opened as needed and then kept, so in steady state no update opens one. A session
+# waits up to POOL_TIMEOUT_SECONDS for a free one; after that its update counts as met by an
+# outage and is handled again later (storage/outage.py): late, never lost.
+#
+# PostgreSQL: one for each update handled at once (Telegram sends webhooks at most 40 at once)
+# and some for the background work (the scheduler's sweeps, the delivery engine and its lease,
+# the leader's lock). Each process's pool counts against the server's max_connections (100
+# by default). The poller handles up to 100 chats side by side: the ones beyond the pool wait
+# for a connection, which costs little while the database is what they wait for anyway.
+# SQLite: one writer at a time (SQLiteWriteGate); more connections only cost a thread and a
+# page cache each.
+POSTGRES_POOL_SIZE = 40 + 10
+SQLITE_POOL_SIZE = 20
+POOL_TIMEOUT_SECONDS = 30.0
+# asyncpg: statements are prepared once per connection and kept (an LRU in SQLAlchemy's
+# dialect, 100 by default); bench/dialog_throughput.py's joining and /feedback round alone
+# issue 144 different ones.
+PREPARED_STATEMENTS_KEPT = 500
 
-def create_engine(url: str) -> AsyncEngine:
+
+def redis_connection_pool(url: str, *, size: int | None = None, timeout: float | None = None):
+    """A Redis connection pool sized like the database's (DATABASE_POOL_SIZE, else the
+    PostgreSQL default): its connections are kept between updates, and when all are busy a
+    command waits up to `timeout` seconds for one. redis-py's own pool instead opens a new
+    connection whenever all are busy, with no limit."""
+    from redis.asyncio import BlockingConnectionPool
+
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=size or POSTGRES_POOL_SIZE,
+        timeout=timeout or POOL_TIMEOUT_SECONDS,
+    )
+
+
+def create_engine(
+    url: str, *, pool_size: int | None = None, pool_timeout: float | None = None
+) -> AsyncEngine:
+    """The engine for `url`, with a pool of at most `pool_size` connections (no overflow: the
+    size is the limit; None: the default above for the database) that a session waits for up
+    to `pool_timeout` seconds (None: POOL_TIMEOUT_SECONDS)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    pool = {
+        "pool_size": pool_size or (SQLITE_POOL_SIZE if sqlite else POSTGRES_POOL_SIZE),
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout or POOL_TIMEOUT_SECONDS,
+    }
+    if not sqlite:
+        connect_args = {}
+        if parsed.get_driver_name() == "asyncpg":
+            connect_args["prepared_statement_cache_size"] = PREPARED_STATEMENTS_KEPT
         # hide_parameters: a database error must not copy names or typed text into the logs.
-        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
-    if parsed.database and parsed.database != ":memory:":
+        return create_async_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **pool
+        )
+    in_memory = not parsed.database or parsed.database == ":memory:"
+    if not in_memory:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # A busy timeout lets concurrent writers queue instead of failing with "database is locked".
-    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    # An in-memory database is one connection (SQLAlchemy's StaticPool): no pool to size.
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, hide_parameters=True, **({} if in_memory else pool)
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):
@@ -70,13 +125,19 @@ class SQLiteWriteGate:
     SQLite has a single write lock. Writers that find it taken wait in SQLite's busy handler,
     which sleeps in growing steps (up to 100 ms) and leaves the lock idle meanwhile; under load
     most of the time goes there. Queuing writers here instead hands the lock straight on.
+
+    A session takes its pooled connection before it queues here, never after: sessions that
+    read first wait here holding one, so a holder of the gate still waiting for a connection
+    would wait for ever once they have them all (a burst of updates while a sweep's first
+    statement is a write: the sweep held the gate, the updates held every connection).
     """
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
 
-    async def enter(self, session: GatedSession) -> None:
+    async def enter(self, session: AsyncSession) -> None:
         if not session.info.get(_HOLDS_GATE):
+            await session.connection()  # first the connection (see above), then the gate
             await self._lock.acquire()
             session.info[_HOLDS_GATE] = True
 
