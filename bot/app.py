@@ -52,11 +52,12 @@ from dialogs.settings.dialog import settings_dialog
 from dialogs.team.dialog import team_dialog
 from dialogs.team_texts.dialog import team_texts_dialog
 from dialogs.wedid.dialog import editor_dialog, updates_dialog
-from storage.db import create_engine, create_session_factory, upgrade
+from storage.db import create_engine, create_session_factory, redis_connection_pool, upgrade
 from storage.fsm import SQLStorage
 
 log = logging.getLogger(__name__)
 DIALOG_STATE_TTL = timedelta(days=60)
+PACE_CONNECTIONS = 2  # the shared pace on PostgreSQL: one short transaction per message
 
 
 def dialogs_router() -> Router:
@@ -178,6 +179,7 @@ class Application:
         await self.bot.session.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
+        await self.delivery.pacer.close()
         await self.engine.dispose()
 
 
@@ -189,7 +191,13 @@ def _pace(settings: Settings, engine: AsyncEngine, storage: BaseStorage) -> Pace
     if settings.redis_url:
         return RedisPace(storage.redis, key=key)  # the dialog state's client (RedisStorage)
     if engine.dialect.name == "postgresql":
-        return DatabasePace(engine, key=key)
+        # Its own two connections: an update holding one of the pool's must never wait for a
+        # second from the same pool to take its turn (a full pool would deadlock).
+        return DatabasePace(
+            create_engine(settings.resolved_database_url, pool_size=PACE_CONNECTIONS),
+            key=key,
+            owns_engine=True,
+        )
     return Pacer()
 
 
@@ -197,9 +205,15 @@ def _state_storage(settings: Settings, sessions) -> tuple[BaseStorage, BaseEvent
     if not settings.redis_url:
         return SQLStorage(sessions), SimpleEventIsolation()
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from redis.asyncio import Redis
 
-    storage = RedisStorage.from_url(
+    pool = redis_connection_pool(
         settings.redis_url,
+        size=settings.database_pool_size,
+        timeout=settings.database_pool_timeout,
+    )
+    storage = RedisStorage(
+        Redis(connection_pool=pool),
         key_builder=DefaultKeyBuilder(with_destiny=True),
         # Dialog state nobody touched for this long is dropped: Redis keeps no one forever.
         state_ttl=DIALOG_STATE_TTL,
@@ -211,7 +225,11 @@ def _state_storage(settings: Settings, sessions) -> tuple[BaseStorage, BaseEvent
 async def create_application(settings: Settings, *, set_commands: bool = True) -> Application:
     """Build everything, apply migrations, and (optionally) tell Telegram our command menu."""
     token = settings.token()
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(
+        settings.resolved_database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout,
+    )
     await upgrade(engine)
     sessions = create_session_factory(engine)
     storage, isolation = _state_storage(settings, sessions)

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import one_trip_dbapi
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # How many connections a process keeps, and may have at most (DATABASE_POOL_SIZE in
@@ -81,8 +83,13 @@ def create_engine(
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # A busy timeout lets concurrent writers queue instead of failing with "database is locked".
     # An in-memory database is one connection (SQLAlchemy's StaticPool): no pool to size.
+    # One trip to aiosqlite's thread per statement, not four (storage/sqlite_driver.py).
     engine = create_async_engine(
-        url, connect_args={"timeout": 30}, hide_parameters=True, **({} if in_memory else pool)
+        url,
+        module=one_trip_dbapi(),
+        connect_args={"timeout": 30},
+        hide_parameters=True,
+        **({} if in_memory else pool),
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -183,9 +183,11 @@ class DatabasePace(_Shared):
         key: bytes,
         limits: Limits | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        owns_engine: bool = False,
     ) -> None:
         super().__init__(limits, sleep)
         self.engine = engine
+        self.owns_engine = owns_engine  # closed with the pace
         self._chat_key = ChatKeys(key)
 
     async def try_acquire(self, chat_id, unprompted: bool) -> int | float:
@@ -229,4 +231,5 @@ class DatabasePace(_Shared):
         metrics.RETRY_AFTER.inc()
 
     async def close(self) -> None:
-        return None
+        if self.owns_engine:
+            await self.engine.dispose()
