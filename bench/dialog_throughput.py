@@ -72,7 +72,7 @@ TOPICS = ["Waiting times", "Transport"]
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_dialog"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 STEP_TIMEOUT_SECONDS = 120
-JOINING_AT_ONCE = 10  # joining side by side (untimed); 15 at once stall Coproduce on SQLite
+JOINING_AT_ONCE = 10  # joining side by side (untimed; the joining is not what is measured)
 BOTS = ("peer", "sqlite", "postgres")
 LABELS = {
     "peer": "aiogram-dialog (MemoryStorage)",
