@@ -442,14 +442,20 @@ async def stream_raw(
     text_factory = driver.text_factory
     driver.text_factory = bytes  # bytes straight into the file: no decoding and encoding again
     try:
-        cursor = await driver.execute(sql, parameters)
-        try:
-            while batch := await cursor.fetchmany(batch_rows):
-                yield batch
-        finally:
-            await cursor.close()
+        async for batch in _aiosqlite_batches(driver, sql, parameters, batch_rows):
+            yield batch
     finally:
         driver.text_factory = text_factory
+
+
+async def _aiosqlite_batches(driver, sql: str, parameters, batch_rows: int):
+    """aiosqlite's own cursor, a batch at a time, closed however the reading ends."""
+    cursor = await driver.execute(sql, parameters)
+    try:
+        while batch := await cursor.fetchmany(batch_rows):
+            yield batch
+    finally:
+        await cursor.close()
 
 
 async def stream_plain(
@@ -463,12 +469,8 @@ async def stream_plain(
     if connection.dialect.driver == "aiosqlite":
         sql, parameters = raw_query(connection.dialect, statement)
         driver = (await connection.get_raw_connection()).driver_connection
-        cursor = await driver.execute(sql, parameters)
-        try:
-            while batch := await cursor.fetchmany(batch_rows):
-                yield batch
-        finally:
-            await cursor.close()
+        async for batch in _aiosqlite_batches(driver, sql, parameters, batch_rows):
+            yield batch
         return
     if connection.dialect.driver != "asyncpg":
         async for batch in stream(session, statement, batch_rows):
