@@ -125,6 +125,9 @@ class TurnNeverComes:
     async def pause(self, seconds: float) -> None:
         await self.pacer.pause(seconds)
 
+    async def close(self) -> None:
+        await self.pacer.close()
+
 
 @pytest.mark.parametrize("answered", [1, 2, len(INVITED) - 1])
 async def test_a_crash_while_the_engine_waits_for_the_next_turn_doubles_nothing(
