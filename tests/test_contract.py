@@ -5,6 +5,7 @@ button data no screen of ours made. Every story also asserts 0 violations (tests
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from aiogram.exceptions import TelegramServerError
@@ -43,7 +44,7 @@ def _answers(emulator: TelegramEmulator, update: dict) -> list:
 def _press_with(emulator: TelegramEmulator, person, data: str, **query) -> dict:
     """A callback query as a forger (or inline mode) would send it, not as the emulator's
     SimulatedUser does: `query` gives or replaces its message."""
-    query_id = f"forged-{person.id}-{len(emulator.requests)}"
+    query_id = f"forged-{emulator.state.new_query_id(person.id)}"
     emulator.state.callback_answers[query_id] = None
     body = {"id": query_id, "from": person.profile, "chat_instance": "1", "data": data, **query}
     return emulator.state.enqueue("callback_query", body)
@@ -51,6 +52,20 @@ def _press_with(emulator: TelegramEmulator, person, data: str, **query) -> dict:
 
 def _edits_since(emulator: TelegramEmulator, start: int) -> list:
     return [r for r in emulator.requests[start:] if r.method in _EDITS]
+
+
+async def test_no_two_presses_share_a_query_id(emulator, monkeypatch):
+    """Each answer is matched to its press by the query id alone (the bot skips a second answer
+    of an id it answered, tests count answers by id), so ids must never repeat: not for people
+    whose ids begin alike, and not when the clock reads the same or goes round."""
+    people = [emulator.user(91), emulator.user(9)]
+    monkeypatch.setattr(time, "time", lambda: 0.001)
+    updates = [await people[0].press_data("x")]
+    updates += [await people[1].press_data("x") for _ in range(20)]
+    monkeypatch.undo()
+    ids = [update["callback_query"]["id"] for update in updates]
+    assert all(query_id.isdigit() for query_id in ids)  # digits only, as Telegram's are
+    assert len(set(ids)) == len(ids)
 
 
 async def test_a_press_that_shows_a_toast_is_answered_exactly_once(emulator, start_bot):

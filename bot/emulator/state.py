@@ -175,6 +175,12 @@ class BotState:
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 
+    def new_query_id(self, user_id: int) -> str:
+        """A callback query id, digits only as Telegram's are: the presser's id, then this
+        bot's next number in a fixed width, so no two presses ever share one (ids that ran a
+        user id, a clock and a counter together could: "91" "1" "1" is "9" "1" "11")."""
+        return f"{user_id}{next(self._ids):012d}"
+
     # -- messages ------------------------------------------------------------------------
 
     def add_message(

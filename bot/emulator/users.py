@@ -274,7 +274,7 @@ class SimulatedUser:
                 "date": 0,
             }
         self._acted()
-        query_id = f"{self.id}{int(time.time() * 1000) % 10**9}{self._state.new_id('')}"
+        query_id = self._state.new_query_id(self.id)
         self._state.callback_answers[query_id] = None
         query = {
             "id": query_id,
@@ -396,7 +396,7 @@ class SimulatedGroup:
             message = dict(stored.data)
         else:
             message = {"chat": self._state.chat(self.id), "message_id": message_id or 0, "date": 0}
-        query_id = f"{by.id}{int(time.time() * 1000) % 10**9}{self._state.new_id('')}"
+        query_id = self._state.new_query_id(by.id)
         self._state.callback_answers[query_id] = None
         query = {
             "id": query_id,
