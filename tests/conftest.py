@@ -434,9 +434,22 @@ _LONG_FIRST = (
 )
 
 
+# The stories that start several bot processes each take turns on one xdist worker
+# (`--dist loadgroup`): at most one of them loads the two cores at a time, so the stories on
+# the other workers are never starved by five processes at once.
+_PROCESS_STORIES = ("test_scale_out.py", "test_poll_restart.py", "test_platform.py")
+
+
+def _file_name(item) -> str:
+    return item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+
 def pytest_collection_modifyitems(items):
     def rank(item) -> int:
-        name = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        name = _file_name(item)
         return _LONG_FIRST.index(name) if name in _LONG_FIRST else len(_LONG_FIRST)
 
     items.sort(key=rank)  # stable: within a file, the order stays as written
+    for item in items:
+        if _file_name(item) in _PROCESS_STORIES:
+            item.add_marker(pytest.mark.xdist_group("processes"))
