@@ -13,6 +13,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
+from aiogram_dialog.api.entities import DialogUpdate
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from dialogs.commands import show_home
@@ -38,6 +39,11 @@ async def on_stray_button(
 
 async def on_stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, participant) -> None:
     """A button from a dialog that is closed or was replaced: say so and show a fresh menu."""
+    if isinstance(event.update, DialogUpdate):
+        # The bot's own background update for a dialog the person has closed since: they did
+        # nothing, so they get nothing (least of all a menu out of the blue).
+        log.info("background update for a closed dialog: %s", type(event.exception).__name__)
+        return
     log.info("stale dialog button: %s", type(event.exception).__name__)
     callback = event.update.callback_query
     if callback is not None:
