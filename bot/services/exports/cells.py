@@ -320,7 +320,9 @@ def line_maker(
     if small:
         read.append("f")
     if target == "jsonl":
-        formats = [f"{json.dumps(key)}: {form}" for key, form in zip(header, formats, strict=True)]
+        # A key is fixed text in the line: a % in it must not read as a placeholder.
+        keys = [json.dumps(key).replace("%", "%%") for key in header]
+        formats = [f"{key}: {form}" for key, form in zip(keys, formats, strict=True)]
         line = "{" + ", ".join(formats) + "}"
     elif target == "xlsx":
         line = "<row>" + "".join(formats) + "</row>"
