@@ -36,9 +36,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     database_url: str = ""
     # Database connections (and Redis connections) each process keeps at most, and the seconds
-    # an update waits for a free one before it is handled again later. None: 50 on PostgreSQL
-    # (Telegram's 40 webhook updates at once, and the background work), 20 on SQLite; 30 s.
-    # Why: storage/db.py, create_engine.
+    # an update waits for a free one before it is handled again later. None: the defaults in
+    # storage/db.py, which say why.
     database_pool_size: int | None = Field(default=None, ge=1)
     database_pool_timeout: float | None = Field(default=None, gt=0)
     redis_url: str | None = None
